@@ -1,0 +1,1 @@
+# Copyright (c) docseg_mm contributors. All rights reserved.
