@@ -9,6 +9,7 @@ turning safe loading off, the local loader is replaced by one that keeps
 holds. Anything else pickled in a file is still refused.
 """
 import os.path as osp
+import pickle
 from typing import Any, List, Optional, Union
 
 import numpy as np
@@ -27,8 +28,24 @@ def _numpy_globals() -> List[Any]:
     return [np.ndarray, np.dtype, _reconstruct, scalar, *dtype_classes]
 
 
+def _history_buffer_method(obj: Any, name: str) -> Any:
+    """Stand-in for ``builtins.getattr`` while unpickling.
+
+    ``torch.save`` pickles with protocol 2, which stores the statistics
+    methods a ``HistoryBuffer`` keeps (``HistoryBuffer.mean`` etc.) as
+    ``getattr(HistoryBuffer, 'mean')``. Only that exact lookup is allowed.
+    """
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
+
+
 #: Globals that a checkpoint saved by MMEngine's Runner may reference.
-MMENGINE_CHECKPOINT_GLOBALS: List[Any] = [HistoryBuffer, *_numpy_globals()]
+MMENGINE_CHECKPOINT_GLOBALS: List[Any] = [
+    HistoryBuffer, (_history_buffer_method, 'builtins.getattr'),
+    *_numpy_globals()
+]
 
 
 def load_checkpoint_file(filename: str,

@@ -88,7 +88,8 @@ check_mmcv || { echo "[install] ERROR: mmcv ops do not load (from mmcv.ops impor
 echo "[install] mmcv 2.1.0 ops: ok"
 
 # Editable install of docseg_mm itself (setup.py links .mim/{configs,tools}).
-if ! "$VPY" -c "import docseg_mm, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(docseg_mm.__file__), 'docseg_mm') else 1)" >/dev/null 2>&1; then
+if ! (cd / && "$VPY" -c "import docseg_mm, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(docseg_mm.__file__), sys.argv[1]) else 1)" "$ROOT/docseg_mm") >/dev/null 2>&1; then
+    echo "[install] docseg_mm (editable)"
     pip_ install -q --no-deps --no-build-isolation -e .
 fi
 "$VPY" -c "import mmdet.models, mmseg.models, mmpretrain.models, docseg_mm; print('[install] docseg_mm', docseg_mm.__version__, 'ready')"

@@ -1,0 +1,23 @@
+# Quick start:  make demo   |   make test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.docseg_mm-installed
+DEMO_CONFIG ?= configs/demo/mask-rcnn_r18_fpn_1xb4-700i_demo-doclaynet.py
+DEMO_WORK_DIR ?= work_dirs/demo
+
+.PHONY: install demo test clean-demo
+
+$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/constraints.txt tools/misc/install.sh
+	bash tools/misc/install.sh $(VENV)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_demo.sh $(DEMO_CONFIG) $(DEMO_WORK_DIR)
+
+test: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
+
+clean-demo:
+	rm -rf data/demo $(DEMO_WORK_DIR)

@@ -1,0 +1,269 @@
+# Copyright (c) docseg_mm contributors. All rights reserved.
+"""Validation helpers for COCO-format annotation files.
+
+These functions hold no dataset state. They check the structure of a COCO
+json (``images`` / ``annotations`` / ``categories``) and the geometry of
+single annotations, and raise :class:`AnnotationFormatError` with a message
+that names the annotation file and the offending entry.
+"""
+import colorsys
+import json
+import math
+from numbers import Real
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from mmengine.fileio import get_local_path
+
+REQUIRED_KEYS = ('images', 'annotations', 'categories')
+
+
+class AnnotationFormatError(ValueError):
+    """A COCO annotation file (or one of its entries) is malformed."""
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a finite real number (``bool`` excluded).
+
+    Args:
+        value (Any): The value to test.
+
+    Returns:
+        bool: True for finite ints and floats.
+    """
+    return (isinstance(value, Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def read_coco_json(ann_file: str,
+                   backend_args: Optional[dict] = None) -> dict:
+    """Read a COCO json and check its top-level structure.
+
+    Args:
+        ann_file (str): Path (or backend URI) of the annotation file.
+        backend_args (dict, optional): mmengine file backend arguments.
+            Defaults to None.
+
+    Returns:
+        dict: The decoded json with list-valued ``images``, ``annotations``
+        and ``categories``.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        AnnotationFormatError: Not json, not an object, or a required key is
+            missing or not a list.
+    """
+    if not ann_file:
+        raise AnnotationFormatError('ann_file is empty: set `ann_file` (and '
+                                    '`data_root`) in the dataset config')
+    try:
+        with get_local_path(ann_file, backend_args=backend_args) as path:
+            with open(path, 'rb') as f:
+                raw = json.load(f)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(
+            f'annotation file not found: {ann_file!r} ({e})') from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r} is not valid json: {e}') from e
+    if not isinstance(raw, dict):
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r}: top level must be a json object '
+            f'with keys {list(REQUIRED_KEYS)}, got {type(raw).__name__}')
+    missing = [k for k in REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r} is not COCO format: missing '
+            f'key(s) {missing} (found keys {sorted(raw)})')
+    for key in REQUIRED_KEYS:
+        if not isinstance(raw[key], list):
+            raise AnnotationFormatError(
+                f'annotation file {ann_file!r}: {key!r} must be a list, got '
+                f'{type(raw[key]).__name__}')
+        for i, entry in enumerate(raw[key]):
+            if not isinstance(entry, dict):
+                raise AnnotationFormatError(
+                    f'annotation file {ann_file!r}: {key}[{i}] must be a '
+                    f'json object, got {type(entry).__name__}: {entry!r:.80}')
+    return raw
+
+
+def check_categories(categories: List[dict],
+                     ann_file: str) -> List[Tuple[int, str]]:
+    """Check the ``categories`` list.
+
+    Args:
+        categories (list[dict]): The json ``categories`` entries.
+        ann_file (str): Annotation file, for error messages.
+
+    Returns:
+        list[tuple[int, str]]: ``(id, name)`` pairs in file order.
+
+    Raises:
+        AnnotationFormatError: A category lacks an integer ``id`` or a
+            non-empty string ``name``, or an id is repeated.
+    """
+    pairs: List[Tuple[int, str]] = []
+    seen = set()
+    for i, cat in enumerate(categories):
+        cat_id, name = cat.get('id'), cat.get('name')
+        if not isinstance(cat_id, int) or isinstance(cat_id, bool):
+            raise AnnotationFormatError(
+                f'annotation file {ann_file!r}: categories[{i}] ({cat!r:.80})'
+                ' needs an integer "id"')
+        if not isinstance(name, str) or not name:
+            raise AnnotationFormatError(
+                f'annotation file {ann_file!r}: category id {cat_id} needs a '
+                'non-empty string "name"')
+        if cat_id in seen:
+            raise AnnotationFormatError(
+                f'annotation file {ann_file!r}: category id {cat_id} is '
+                'defined more than once')
+        seen.add(cat_id)
+        pairs.append((cat_id, name))
+    if not pairs:
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r}: "categories" is empty')
+    return pairs
+
+
+def check_image(img: dict, index: int, ann_file: str) -> None:
+    """Check one ``images`` entry.
+
+    Args:
+        img (dict): The image entry.
+        index (int): Its position in ``images``, for messages.
+        ann_file (str): Annotation file, for messages.
+
+    Raises:
+        AnnotationFormatError: Missing/invalid ``id``, empty or missing
+            ``file_name``, or a non-positive / missing ``width``/``height``.
+    """
+    img_id = img.get('id')
+    if (not isinstance(img_id, (int, str)) or isinstance(img_id, bool)
+            or img_id == ''):
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r}: images[{index}] has no valid '
+            f'"id" (got {img_id!r})')
+    file_name = img.get('file_name')
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r}: image id {img_id!r} has a missing '
+            f'or empty "file_name" (got {file_name!r})')
+    for key in ('width', 'height'):
+        value = img.get(key)
+        if not is_number(value) or value <= 0:
+            raise AnnotationFormatError(
+                f'annotation file {ann_file!r}: image id {img_id!r} '
+                f'(file_name {file_name!r}) has invalid {key!r}: {value!r}')
+
+
+def parse_bbox(bbox: Any) -> Optional[List[float]]:
+    """Return ``[x, y, w, h]`` as floats, or None if malformed.
+
+    Args:
+        bbox (Any): The json ``bbox`` value.
+
+    Returns:
+        list[float] | None: The box, or None unless it is a sequence of four
+        finite numbers.
+    """
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+        return None
+    if not all(is_number(v) for v in bbox):
+        return None
+    return [float(v) for v in bbox]
+
+
+def polygon_area(coords: Sequence[float]) -> float:
+    """Absolute shoelace area of a flat ``[x0, y0, x1, y1, ...]`` polygon.
+
+    Args:
+        coords (Sequence[float]): Flat coordinate list of even length.
+
+    Returns:
+        float: The enclosed area in square pixels.
+    """
+    xs, ys = coords[0::2], coords[1::2]
+    n = len(xs)
+    twice = sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i]
+                for i in range(n))
+    return abs(twice) / 2.0
+
+
+def clean_polygons(segmentation: list) -> Tuple[List[List[float]], int]:
+    """Keep the valid parts of a polygon segmentation.
+
+    A part is valid when it is a flat list of at least 3 points (an even
+    number >= 6 of finite numbers) enclosing a positive area. A flat list of
+    numbers (a single part written without the outer list) is accepted as
+    one part.
+
+    Args:
+        segmentation (list): The json ``segmentation`` list.
+
+    Returns:
+        tuple[list[list[float]], int]: The valid parts and the number of
+        parts dropped.
+    """
+    if segmentation and all(is_number(v) for v in segmentation):
+        segmentation = [segmentation]
+    valid, dropped = [], 0
+    for part in segmentation:
+        if (isinstance(part, (list, tuple)) and len(part) >= 6
+                and len(part) % 2 == 0 and all(is_number(v) for v in part)
+                and polygon_area(part) > 1e-6):
+            valid.append([float(v) for v in part])
+        else:
+            dropped += 1
+    return valid, dropped
+
+
+def is_valid_rle(segmentation: dict) -> bool:
+    """Whether a dict segmentation looks like a COCO RLE.
+
+    Args:
+        segmentation (dict): The json ``segmentation`` object.
+
+    Returns:
+        bool: True when it has ``counts`` (list or str) and a 2-item
+        ``size``.
+    """
+    size = segmentation.get('size')
+    return (isinstance(segmentation.get('counts'), (list, str))
+            and isinstance(size, (list, tuple)) and len(size) == 2)
+
+
+def make_palette(num: int) -> List[Tuple[int, int, int]]:
+    """Deterministic, well-separated RGB colours.
+
+    Args:
+        num (int): Number of colours.
+
+    Returns:
+        list[tuple[int, int, int]]: ``num`` colours.
+    """
+    palette = []
+    for i in range(num):
+        hue = (i * 0.618033988749895) % 1.0
+        r, g, b = colorsys.hsv_to_rgb(hue, 0.65, 0.95)
+        palette.append((int(r * 255), int(g * 255), int(b * 255)))
+    return palette
+
+
+def summarize_ids(ids: Dict[str, List[Any]], counts: Dict[str, int]) -> str:
+    """Format ``reason=count (ann ids a, b, ...)`` items for a log line.
+
+    Args:
+        ids (dict[str, list]): First offending ids per reason.
+        counts (dict[str, int]): Count per reason.
+
+    Returns:
+        str: Comma separated summary, reasons sorted by name.
+    """
+    items = []
+    for reason in sorted(counts):
+        shown = ids.get(reason, [])
+        more = ', ...' if counts[reason] > len(shown) else ''
+        id_text = ', '.join(str(i) for i in shown)
+        items.append(f'{reason}={counts[reason]} (ann ids {id_text}{more})')
+    return '; '.join(items)
