@@ -1,0 +1,169 @@
+# Copyright (c) docseg_mm contributors. All rights reserved.
+"""Measure training-step and inference speed and peak memory of a config.
+
+Prints a table and writes JSON. Timings are medians after warm-up; on CPU the
+peak memory is the process's resident set size sampled during each phase, on
+GPU it is ``torch.cuda.max_memory_allocated``.
+
+Example:
+    python tools/analysis_tools/benchmark.py CONFIG --train-iters 10 \
+        --infer-images 20 --out benchmark.json
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List
+
+import psutil
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Benchmark a config')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--checkpoint', help='weights to load (optional)')
+    parser.add_argument('--train-iters', type=int, default=10,
+                        help='measured training steps')
+    parser.add_argument('--infer-images', type=int, default=20,
+                        help='measured inference images (batch size 1)')
+    parser.add_argument('--warmup', type=int, default=3,
+                        help='untimed steps before each phase')
+    parser.add_argument('--device', default=None,
+                        help='cpu or cuda; defaults to cuda when available')
+    parser.add_argument('--out', default=None, help='JSON output file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, xxx=yyy pairs')
+    return parser.parse_args()
+
+
+class PeakMemory:
+    """Peak memory over a phase (GPU allocator or sampled CPU RSS)."""
+
+    def __init__(self, device: str, interval: float = 0.005) -> None:
+        self.device = device
+        self.interval = interval
+        self.peak_mib = 0.0
+
+    @contextmanager
+    def track(self) -> Iterator['PeakMemory']:
+        if self.device.startswith('cuda'):
+            torch.cuda.reset_peak_memory_stats()
+            yield self
+            self.peak_mib = torch.cuda.max_memory_allocated() / 2**20
+            return
+        proc = psutil.Process()
+        stop = threading.Event()
+        peak = [proc.memory_info().rss]
+
+        def sample() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], proc.memory_info().rss)
+                time.sleep(self.interval)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
+            self.peak_mib = peak[0] / 2**20
+
+
+def timed(fn: Callable[[], None], device: str) -> float:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def benchmark(cfg: Config, train_iters: int, infer_images: int, warmup: int,
+              device: str) -> Dict[str, float]:
+    """Run both phases and return the measurements."""
+    runner = Runner.from_cfg(cfg)
+    if cfg.get('load_from'):
+        runner.load_checkpoint(cfg.load_from, map_location='cpu')
+    model = runner.model.to(device)
+    results: Dict[str, float] = dict(device=device)
+
+    if train_iters > 0:
+        optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+        loader = iter(runner.build_dataloader(cfg.train_dataloader))
+        model.train()
+        times: List[float] = []
+        mem = PeakMemory(device)
+        with mem.track():
+            for i in range(warmup + train_iters):
+                data = next(loader)
+                t = timed(lambda: model.train_step(data, optim_wrapper),
+                          device)
+                if i >= warmup:
+                    times.append(t)
+        batch = cfg.train_dataloader.batch_size
+        results.update(
+            train_step_s=statistics.median(times),
+            train_batch_size=batch,
+            train_images_per_s=batch / statistics.median(times),
+            train_peak_mem_mib=mem.peak_mib)
+
+    if infer_images > 0:
+        test_loader_cfg = cfg.test_dataloader.copy()
+        test_loader_cfg['batch_size'] = 1
+        loader = runner.build_dataloader(test_loader_cfg)
+        model.eval()
+        times = []
+        mem = PeakMemory(device)
+        with mem.track(), torch.no_grad():
+            for i, data in enumerate(loader):
+                if i >= warmup + infer_images:
+                    break
+                t = timed(lambda: model.test_step(data), device)
+                if i >= warmup:
+                    times.append(t)
+        results.update(
+            infer_image_s=statistics.median(times),
+            infer_images_per_s=1.0 / statistics.median(times),
+            infer_images=len(times),
+            infer_peak_mem_mib=mem.peak_mib)
+    return results
+
+
+def format_table(results: Dict[str, float]) -> str:
+    rows = [(k, f'{v:.4f}' if isinstance(v, float) else str(v))
+            for k, v in results.items()]
+    width = max(len(k) for k, _ in rows)
+    return '\n'.join(f'{k.ljust(width)} | {v}' for k, v in rows)
+
+
+def main() -> None:
+    args = parse_args()
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = tempfile.mkdtemp(prefix='docseg_bench_')
+    cfg.load_from = args.checkpoint
+    from docseg_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    results = benchmark(cfg, args.train_iters, args.infer_images, args.warmup,
+                        device)
+    results['config'] = osp.basename(args.config)
+    print(format_table(results))
+    out = args.out or osp.join(cfg.work_dir, 'benchmark.json')
+    with open(out, 'w') as f:
+        json.dump(results, f, indent=2)
+    print(f'written to {out}')
+
+
+if __name__ == '__main__':
+    main()
