@@ -50,7 +50,7 @@ if ! check_torch; then
 fi
 echo "[install] torch + torchvision ops: ok"
 
-pip_ install -q -c "$CONSTRAINTS" "setuptools>=77,<81" wheel ninja psutil
+pip_ install -q -c "$CONSTRAINTS" "pip>=23,<25" "setuptools>=77,<80" wheel ninja psutil
 
 check_mmcv() {
     "$VPY" -c "import mmcv; assert mmcv.__version__ == '2.1.0'; from mmcv.ops import roi_align, nms" >/dev/null 2>&1
@@ -87,9 +87,11 @@ pip_ install -q -c "$CONSTRAINTS" -r requirements/runtime.txt -r requirements/te
 check_mmcv || { echo "[install] ERROR: mmcv ops do not load (from mmcv.ops import roi_align, nms)" >&2; exit 1; }
 echo "[install] mmcv 2.1.0 ops: ok"
 
-# Editable install of docseg_mm itself (setup.py links .mim/{configs,tools}).
-if ! (cd / && "$VPY" -c "import docseg_mm, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(docseg_mm.__file__), sys.argv[1]) else 1)" "$ROOT/docseg_mm") >/dev/null 2>&1; then
+# Editable install of docseg_mm itself (setup.py links .mim/{configs,tools}). The
+# setup.py-develop path keeps the package's dist location at the source tree, where
+# `mim train/test docseg_mm` look for .mim/.
+if ! (cd / && "$VPY" -W ignore -c "import os, sys, pkg_resources; sys.exit(0 if os.path.samefile(pkg_resources.get_distribution('docseg_mm').location, sys.argv[1]) else 1)" "$ROOT") >/dev/null 2>&1; then
     echo "[install] docseg_mm (editable)"
-    pip_ install -q --no-deps --no-build-isolation -e .
+    pip_ install -q --no-deps --no-build-isolation --no-use-pep517 -e .
 fi
 "$VPY" -c "import mmdet.models, mmseg.models, mmpretrain.models, docseg_mm; print('[install] docseg_mm', docseg_mm.__version__, 'ready')"
