@@ -30,12 +30,30 @@ def is_number(value: Any) -> bool:
     Returns:
         bool: True for finite ints and floats.
     """
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is int:
+        return True
     return (isinstance(value, Real) and not isinstance(value, bool)
             and math.isfinite(value))
 
 
-def read_coco_json(ann_file: str,
-                   backend_args: Optional[dict] = None) -> dict:
+def is_id(value: Any) -> bool:
+    """Whether ``value`` can be a COCO id (an int or non-empty str).
+
+    Args:
+        value (Any): The value to test.
+
+    Returns:
+        bool: True for ints (``bool`` excluded) and non-empty strings.
+    """
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value != '')
+
+
+def read_coco_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
     """Read a COCO json and check its top-level structure.
 
     Args:
@@ -139,8 +157,7 @@ def check_image(img: dict, index: int, ann_file: str) -> None:
             ``file_name``, or a non-positive / missing ``width``/``height``.
     """
     img_id = img.get('id')
-    if (not isinstance(img_id, (int, str)) or isinstance(img_id, bool)
-            or img_id == ''):
+    if not is_id(img_id):
         raise AnnotationFormatError(
             f'annotation file {ann_file!r}: images[{index}] has no valid '
             f'"id" (got {img_id!r})')

@@ -10,8 +10,9 @@ from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
 from .ann_checks import (AnnotationFormatError, check_categories, check_image,
-                         clean_polygons, is_number, is_valid_rle, make_palette,
-                         parse_bbox, read_coco_json, summarize_ids)
+                         clean_polygons, is_id, is_number, is_valid_rle,
+                         make_palette, parse_bbox, read_coco_json,
+                         summarize_ids)
 
 
 @DATASETS.register_module()
@@ -148,8 +149,9 @@ class CocoDocDataset(CocoDataset):
         cat_pairs = check_categories(raw['categories'], self.ann_file)
         self._set_classes(cat_pairs)
         images = self._index_images(raw['images'])
+        file_cat_ids = set(cid for cid, _ in cat_pairs)
         grouped = self._group_annotations(raw['annotations'], images,
-                                          {cid for cid, _ in cat_pairs})
+                                          file_cat_ids)
         data_list = []
         for img_id, img in images.items():
             raw_img_info = dict(img)
@@ -332,15 +334,14 @@ class CocoDocDataset(CocoDataset):
             indexed[img['id']] = img
         return indexed
 
-    def _group_annotations(self, annotations: List[dict],
-                           images: Dict[Any, dict],
+    def _group_annotations(self, annotations: List[dict], images: dict,
                            file_cat_ids: set) -> Dict[Any, List[dict]]:
         """Check ids and categories; group kept annotations by image."""
         grouped: Dict[Any, List[dict]] = defaultdict(list)
         seen = set()
         for i, ann in enumerate(annotations):
             ann_id = ann.get('id', None)
-            if not isinstance(ann_id, (int, str)) or isinstance(ann_id, bool):
+            if not is_id(ann_id):
                 raise AnnotationFormatError(
                     f'annotation file {self.ann_file!r}: annotations[{i}] '
                     f'(image_id {ann.get("image_id")!r}) has no valid "id" '
@@ -352,8 +353,7 @@ class CocoDocDataset(CocoDataset):
             seen.add(ann_id)
             for key in ('image_id', 'category_id'):
                 value = ann.get(key, None)
-                if not isinstance(value, (int, str)) or isinstance(
-                        value, bool):
+                if not is_id(value):
                     raise AnnotationFormatError(
                         f'annotation file {self.ann_file!r}: annotation id '
                         f'{ann_id!r} has no valid {key!r} (got {value!r})')
@@ -401,9 +401,11 @@ class CocoDocDataset(CocoDataset):
             x1, y1, x2, y2 = clipped
             if x2 - x1 < self.min_box_size or y2 - y1 < self.min_box_size:
                 return self._skip('outside_image', ann_id)
-        elif (max(0., min(x2, width) - max(x1, 0.)) *
-              max(0., min(y2, height) - max(y1, 0.))) == 0:
-            return self._skip('outside_image', ann_id)
+        else:
+            inter_w = min(x2, width) - max(x1, 0.)
+            inter_h = min(y2, height) - max(y1, 0.)
+            if inter_w <= 0 or inter_h <= 0:
+                return self._skip('outside_image', ann_id)
         area = ann.get('area', None)
         if is_number(area) and area <= 0:
             return self._skip('zero_area', ann_id)

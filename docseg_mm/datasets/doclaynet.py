@@ -39,13 +39,13 @@ class DocLayNetDataset(CocoDocDataset):
     """
 
     METAINFO: dict = dict(
-        classes=('Caption', 'Footnote', 'Formula', 'List-item',
-                 'Page-footer', 'Page-header', 'Picture', 'Section-header',
-                 'Table', 'Text', 'Title'),
-        palette=[(220, 20, 60), (255, 127, 14), (188, 189, 34),
-                 (44, 160, 44), (127, 127, 127), (148, 103, 189),
-                 (214, 39, 40), (31, 119, 180), (140, 86, 75),
-                 (23, 190, 207), (227, 119, 194)])
+        classes=('Caption', 'Footnote', 'Formula', 'List-item', 'Page-footer',
+                 'Page-header', 'Picture', 'Section-header', 'Table', 'Text',
+                 'Title'),
+        palette=[(220, 20, 60), (255, 127, 14), (188, 189, 34), (44, 160, 44),
+                 (127, 127, 127), (148, 103, 189),
+                 (214, 39, 40), (31, 119, 180), (140, 86, 75), (23, 190, 207),
+                 (227, 119, 194)])
 
     def __init__(self,
                  *args: Any,
@@ -64,6 +64,6 @@ class DocLayNetDataset(CocoDocDataset):
         Returns:
             str | None: ``'precedence'`` when dropped, else None.
         """
-        if self.drop_nonzero_precedence and ann.get('precedence', 0) > 1:
+        if self.drop_nonzero_precedence and ann.get('precedence', 0) != 0:
             return 'precedence'
         return None

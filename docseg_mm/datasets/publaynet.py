@@ -21,5 +21,5 @@ class PubLayNetDataset(CocoDocDataset):
 
     METAINFO: dict = dict(
         classes=('text', 'title', 'list', 'table', 'figure'),
-        palette=[(31, 119, 180), (214, 39, 40), (44, 160, 44),
-                 (255, 127, 14), (148, 103, 189)])
+        palette=[(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14),
+                 (148, 103, 189)])

@@ -41,14 +41,16 @@ def write_coco(tmp_path) -> Callable[..., str]:
 def write_png(tmp_path) -> Callable[..., str]:
     """Return ``f(rel_path, width, height, value=200) -> path``."""
 
-    def _write(rel_path: str, width: int, height: int,
+    def _write(rel_path: str,
+               width: int,
+               height: int,
                value: int = 200) -> str:
         path = osp.join(str(tmp_path), rel_path)
         dirname = osp.dirname(path)
         if dirname:
             os.makedirs(dirname, exist_ok=True)
         img = np.full((height, width, 3), value, dtype=np.uint8)
-        img[: height // 2, : width // 2] = 30
+        img[:height // 2, :width // 2] = 30
         assert cv2.imwrite(path, img)
         return path
 

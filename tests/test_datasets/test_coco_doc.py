@@ -16,8 +16,12 @@ def img(i, w=100, h=80, **extra):
 
 def ann(i, image_id=1, cat=1, bbox=(10, 10, 20, 20), **extra):
     out = dict(
-        id=i, image_id=image_id, category_id=cat, bbox=list(bbox),
-        area=bbox[2] * bbox[3] if len(bbox) == 4 else 1, iscrowd=0)
+        id=i,
+        image_id=image_id,
+        category_id=cat,
+        bbox=list(bbox),
+        area=bbox[2] * bbox[3] if len(bbox) == 4 else 1,
+        iscrowd=0)
     out.update(extra)
     return out
 
@@ -29,7 +33,8 @@ def build(ann_file, **kwargs):
 
 def test_classes_from_file_sorted_by_id(write_coco):
     path = write_coco([img(1)], [ann(1, cat=2), ann(2, cat=1)],
-                      [dict(id=1, name='text'), dict(id=2, name='figure')])
+                      [dict(id=1, name='text'),
+                       dict(id=2, name='figure')])
     ds = build(path)
     assert ds.metainfo['classes'] == ('text', 'figure')
     assert len(ds.metainfo['palette']) == 2
@@ -41,15 +46,16 @@ def test_classes_from_file_sorted_by_id(write_coco):
 
 def test_unsorted_file_categories_warn_about_metric(write_coco, log_lines):
     path = write_coco([img(1)], [ann(1, cat=1)],
-                      [dict(id=2, name='figure'), dict(id=1, name='text')])
+                      [dict(id=2, name='figure'),
+                       dict(id=1, name='text')])
     ds = build(path)
     assert ds.metainfo['classes'] == ('text', 'figure')
     assert any('sort_categories=True' in line for line in log_lines)
 
 
 def test_classes_from_config_subset(write_coco, log_lines):
-    path = write_coco([img(1)], [ann(1, cat=1), ann(2, cat=2), ann(3, cat=2)],
-                      CATS)
+    anns = [ann(1, cat=1), ann(2, cat=2), ann(3, cat=2)]
+    path = write_coco([img(1)], anns, CATS)
     ds = build(path, metainfo=dict(classes=('figure', )))
     assert ds.metainfo['classes'] == ('figure', )
     info = ds.get_data_info(0)
@@ -73,7 +79,8 @@ def test_config_class_order_must_match_metric(write_coco):
     with pytest.raises(AnnotationFormatError, match='ordered differently'):
         build(path, metainfo=dict(classes=('figure', 'text')))
     ds = build(
-        path, metainfo=dict(classes=('figure', 'text')),
+        path,
+        metainfo=dict(classes=('figure', 'text')),
         check_class_order=False)
     # labels still follow the names
     assert [i['bbox_label']
@@ -136,8 +143,9 @@ def test_missing_and_wrong_typed_keys(write_coco, tmp_path):
     assert "['annotations', 'categories']" in str(err.value)
 
     path = write_coco({'1': img(1)}, [], CATS, name='dict_images.json')
-    with pytest.raises(AnnotationFormatError,
-                       match="dict_images.json.*'images' must be a list"):
+    with pytest.raises(
+            AnnotationFormatError,
+            match="dict_images.json.*'images' must be a list"):
         build(path)
 
     path = write_coco([img(1)], ['x'], CATS, name='str_ann.json')
@@ -177,7 +185,10 @@ def test_degenerate_boxes_and_polygons_are_counted(write_coco, log_lines):
     path = write_coco([img(1)], anns, CATS)
     ds = build(path)
     assert ds.skipped == dict(
-        small_bbox=2, bad_bbox=3, bad_polygon=3, missing_image=1,
+        small_bbox=2,
+        bad_bbox=3,
+        bad_polygon=3,
+        missing_image=1,
         outside_image=1)
     assert ds.skipped_ids['bad_bbox'] == [4, 5, 6]
     assert ds.skipped_ids['bad_polygon'] == [7, 8, 9]
@@ -226,12 +237,12 @@ def test_clipping(write_coco):
 
 def test_extra_image_fields_and_paths(write_coco, tmp_path):
     images = [
-        img(1, doc_category='financial_reports', page_no=3,
-            instances='clash')
+        img(1, doc_category='financial_reports', page_no=3, instances='clash')
     ]
     path = write_coco(images, [ann(1)], CATS)
     ds = CocoDocDataset(
-        data_root=str(tmp_path), ann_file='ann.json',
+        data_root=str(tmp_path),
+        ann_file='ann.json',
         data_prefix=dict(img='imgs/'))
     info = ds.get_data_info(0)
     assert info['doc_category'] == 'financial_reports'

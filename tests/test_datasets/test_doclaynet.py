@@ -15,9 +15,15 @@ CATS = [dict(id=i + 1, name=n, supercategory=n) for i, n in enumerate(NAMES)]
 
 def page(i, **extra):
     info = dict(
-        id=i, file_name=f'{i:04d}abc.png', width=1025, height=1025,
-        doc_category='financial_reports', collection='ann_reports_00_04',
-        doc_name=f'NYSE_{i}.pdf', page_no=i + 10, precedence=0)
+        id=i,
+        file_name=f'{i:04d}abc.png',
+        width=1025,
+        height=1025,
+        doc_category='financial_reports',
+        collection='ann_reports_00_04',
+        doc_name=f'NYSE_{i}.pdf',
+        page_no=i + 10,
+        precedence=0)
     info.update(extra)
     return info
 
@@ -25,9 +31,14 @@ def page(i, **extra):
 def box(i, image_id, cat, bbox, precedence=0):
     x, y, w, h = bbox
     return dict(
-        id=i, image_id=image_id, category_id=cat, bbox=list(bbox),
+        id=i,
+        image_id=image_id,
+        category_id=cat,
+        bbox=list(bbox),
         segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]],
-        area=w * h, iscrowd=0, precedence=precedence)
+        area=w * h,
+        iscrowd=0,
+        precedence=precedence)
 
 
 @pytest.fixture
@@ -87,8 +98,9 @@ def test_registry_build_with_subset_classes(doclaynet_root):
     assert ds.metainfo['classes'] == ('Picture', 'Table', 'Text')
     # colours follow the class names of the full palette
     full = dict(zip(NAMES, DocLayNetDataset.METAINFO['palette']))
-    assert ds.metainfo['palette'] == [full['Picture'], full['Table'],
-                                      full['Text']]
+    assert ds.metainfo['palette'] == [
+        full['Picture'], full['Table'], full['Text']
+    ]
     labels = [[i['bbox_label'] for i in ds.get_data_info(k)['instances']]
               for k in range(len(ds))]
     assert labels == [[2, 1], [0]]

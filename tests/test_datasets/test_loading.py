@@ -39,8 +39,10 @@ def test_built_from_registry():
 @pytest.mark.parametrize('kind', ['garbage', 'truncated', 'empty'])
 def test_corrupt_image_names_path(write_png, tmp_path, kind, backend):
     good = open(write_png('good.png', 64, 48), 'rb').read()
-    data = dict(garbage=b'this is not a png', truncated=good[:len(good) // 2],
-                empty=b'')[kind]
+    data = dict(
+        garbage=b'this is not a png',
+        truncated=good[:len(good) // 2],
+        empty=b'')[kind]
     path = write_bytes(tmp_path, f'{kind}.png', data)
     with pytest.raises(ImageLoadError) as err:
         LoadDocImageFromFile(imdecode_backend=backend)(
@@ -102,9 +104,13 @@ def pages(write_coco, write_png, tmp_path):
         for i in (1, 2, 3)
     ]
     anns = [
-        dict(id=i, image_id=i, category_id=1, bbox=[-0.5, 4, 20, 10],
-             segmentation=[[0, 4, 19.5, 4, 19.5, 14, 0, 14]], area=200)
-        for i in (1, 2, 3)
+        dict(
+            id=i,
+            image_id=i,
+            category_id=1,
+            bbox=[-0.5, 4, 20, 10],
+            segmentation=[[0, 4, 19.5, 4, 19.5, 14, 0, 14]],
+            area=200) for i in (1, 2, 3)
     ]
     write_coco(images, anns, [dict(id=1, name='text')])
     return str(tmp_path)
@@ -124,8 +130,9 @@ def test_dataset_skips_to_another_sample(pages):
         sample = data['data_samples']
         assert sample.img_id == 1
         assert data['inputs'].shape == (3, 48, 64)
-        assert sample.gt_instances.bboxes.tensor.tolist() == [[0., 4., 19.5,
-                                                               14.]]
+        assert sample.gt_instances.bboxes.tensor.tolist() == [[
+            0., 4., 19.5, 14.
+        ]]
         assert sample.gt_instances.masks.masks.shape == (1, 48, 64)
     assert ds.pipeline.transforms[0].num_bad_images >= 2
     assert set(ds.pipeline.transforms[0].bad_images) == {

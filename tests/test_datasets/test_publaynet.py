@@ -12,7 +12,11 @@ CATS = [dict(id=i + 1, name=n, supercategory='') for i, n in enumerate(NAMES)]
 
 def make(i, cat, bbox=(10, 10, 50, 20)):
     return dict(
-        id=i, image_id=7, category_id=cat, bbox=list(bbox), iscrowd=0,
+        id=i,
+        image_id=7,
+        category_id=cat,
+        bbox=list(bbox),
+        iscrowd=0,
         area=bbox[2] * bbox[3])
 
 
@@ -21,7 +25,8 @@ def test_classes_and_labels(write_coco, tmp_path):
     anns = [make(1, 5), make(2, 1), make(3, 4), make(4, 2), make(5, 3)]
     write_coco(images, anns, CATS, name='val.json')
     ds = PubLayNetDataset(
-        data_root=str(tmp_path), ann_file='val.json',
+        data_root=str(tmp_path),
+        ann_file='val.json',
         data_prefix=dict(img='val/'))
     assert ds.metainfo['classes'] == NAMES
     assert ds.cat_ids == [1, 2, 3, 4, 5]
