@@ -10,15 +10,16 @@ import numpy as np
 from .render import Block, Item, blank
 from .text import LINE_TYPE, TextStyle, measure, put_text, title_words
 
-PICTURE_KINDS: Tuple[str, ...] = ('photo', 'plot', 'bars', 'diagram',
-                                  'screenshot', 'pie', 'round_photo',
-                                  'line_art')
+PICTURE_KINDS: Tuple[str,
+                     ...] = ('photo', 'plot', 'bars', 'diagram', 'screenshot',
+                             'pie', 'round_photo', 'line_art')
 
 #: Chart colors (BGR), saturated enough to stay dark-ish on paper.
-PALETTE: Tuple[Tuple[int, int, int], ...] = (
-    (180, 119, 31), (14, 127, 255), (44, 160, 44), (40, 39, 214),
-    (189, 103, 148), (75, 86, 140), (194, 119, 227), (34, 189, 188),
-    (207, 190, 23), (127, 127, 127))
+PALETTE: Tuple[Tuple[int, int, int],
+               ...] = ((180, 119, 31), (14, 127, 255), (44, 160, 44),
+                       (40, 39, 214), (189, 103, 148), (75, 86, 140),
+                       (194, 119, 227), (34, 189, 188), (207, 190,
+                                                         23), (127, 127, 127))
 
 
 def _colors(rng: np.random.Generator, n: int) -> List[Tuple[int, int, int]]:
@@ -35,7 +36,8 @@ def _photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         horizon = int(h * rng.uniform(0.3, 0.65))
         sky_top = rng.uniform(150, 230, 3).astype(np.float32)
         sky_top[0] = max(sky_top[0], 200)  # blue-ish
-        sky_bot = np.minimum(255, sky_top + rng.uniform(0, 30, 3)).astype(np.float32)
+        sky_bot = np.minimum(255, sky_top + rng.uniform(0, 30, 3)).astype(
+            np.float32)
         t = np.linspace(0, 1, horizon, dtype=np.float32)[:, None, None]
         img[:horizon] = img[:horizon] * 0.25 + 0.75 * (
             sky_top * (1 - t) + sky_bot * t)
@@ -43,8 +45,8 @@ def _photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         img[horizon:] = img[horizon:] * 0.4 + 0.6 * ground
         if rng.random() < 0.5:
             r = int(min(h, w) * rng.uniform(0.05, 0.12))
-            cv2.circle(img, (int(rng.integers(r, w - r + 1)),
-                             int(rng.integers(r, max(r + 1, horizon - r)))),
+            cv2.circle(img, (int(rng.integers(
+                r, w - r + 1)), int(rng.integers(r, max(r + 1, horizon - r)))),
                        r, (200, 240, 250), -1, LINE_TYPE)
     for _ in range(int(rng.integers(2, 7))):
         c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
@@ -54,8 +56,10 @@ def _photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         cv2.ellipse(img, c, ax, float(rng.uniform(0, 180)), 0, 360, color, -1,
                     LINE_TYPE)
     img = cv2.GaussianBlur(img, (0, 0), max(1.0, min(h, w) / 40))
-    detail = rng.normal(0, 14, (h // 5 + 2, w // 5 + 2, 3)).astype(np.float32)
-    img += cv2.resize(detail, (w, h), interpolation=cv2.INTER_LINEAR)
+    detail = rng.normal(0, 9, (h // 8 + 2, w // 8 + 2, 1)).astype(np.float32)
+    img += cv2.resize(
+        detail, (w, h), interpolation=cv2.INTER_CUBIC)[:, :, None]
+    img = cv2.GaussianBlur(img, (0, 0), 1.5)
     return np.clip(img, 12, 232).astype(np.uint8)
 
 
@@ -67,7 +71,11 @@ def _axes_frame(rng: np.random.Generator, img: np.ndarray,
     x0, x1 = lab_w + 2, w - 3
     y0, y1 = 3, h - st.height - 4
     ink = (40, 40, 40)
-    n_x, n_y = int(rng.integers(4, 7)), int(rng.integers(3, 6))
+    long_labels = measure('2010', st) + 6 <= (x1 - x0) / 4
+    n_x = int(rng.integers(4, 7))
+    label_w = measure('2010' if long_labels else '10', st) + 6
+    n_x = max(2, min(n_x, int((x1 - x0) // label_w)))
+    n_y = int(rng.integers(3, 6))
     grid = rng.random() < 0.5
     for k in range(n_y + 1):
         y = int(round(y1 - (y1 - y0) * k / n_y))
@@ -75,11 +83,11 @@ def _axes_frame(rng: np.random.Generator, img: np.ndarray,
             cv2.line(img, (x0, y), (x1, y), (215, 215, 215), 1)
         cv2.line(img, (x0 - 3, y), (x0, y), ink, 1)
         label = str(k * 20 if n_y < 5 else k * 25)
-        put_text(img, label, x0 - 5 - measure(label, st), y + st.ascent // 2, st)
+        put_text(img, label, x0 - 5 - measure(label, st), y + st.cap // 2, st)
     for k in range(n_x + 1):
         x = int(round(x0 + (x1 - x0) * k / n_x))
         cv2.line(img, (x, y1), (x, y1 + 3), ink, 1)
-        label = str(2010 + 2 * k) if w > 140 else str(k)
+        label = str(2010 + 2 * k) if long_labels else str(k)
         lw = measure(label, st)
         put_text(img, label, min(w - lw, max(0, x - lw // 2)), h - 2, st)
     cv2.line(img, (x0, y0), (x0, y1), ink, 1)
@@ -115,17 +123,18 @@ def _plot(rng: np.random.Generator, h: int, w: int, st: TextStyle,
             vals = 0.1 + 0.8 * (walk - lo) / max(hi - lo, 1e-6)
             ys = y1 - (y1 - y0) * vals
             pts = np.stack([xs, ys], 1).astype(np.int32)
-            cv2.polylines(img, [pts], False, colors[s], 2 if rng.random() < 0.5
-                          else 1, LINE_TYPE)
+            cv2.polylines(img, [pts], False, colors[s],
+                          2 if rng.random() < 0.5 else 1, LINE_TYPE)
             if rng.random() < 0.3:
                 for p in pts[::5]:
                     cv2.circle(img, tuple(int(v) for v in p), 2, colors[s], -1)
     if n_series > 1 and x1 - x0 > 80:  # legend
         lx, ly = x1 - int((x1 - x0) * 0.35), y0 + 4
         for s in range(n_series):
-            yy = ly + s * (st.height + 2) + st.ascent // 2 + 1
+            yy = ly + s * (st.height + 2) + st.cap // 2 + 1
             cv2.line(img, (lx, yy), (lx + 10, yy), colors[s], 2)
-            put_text(img, title_words(rng, 1)[0][:6], lx + 13,
+            put_text(img,
+                     title_words(rng, 1)[0][:6], lx + 13,
                      ly + s * (st.height + 2) + st.ascent, st)
     return img
 
@@ -166,7 +175,7 @@ def _diagram(rng: np.random.Generator, h: int, w: int,
             label = label[:-1]
         if label:
             put_text(img, label, cx - measure(label, st) // 2,
-                     cy + st.ascent // 2, st)
+                     cy + st.cap // 2, st)
         centers.append((cx, cy))
     for (ax, ay), (bx, by) in zip(centers[:-1], centers[1:]):
         if ay == by:
@@ -200,7 +209,8 @@ def _screenshot(rng: np.random.Generator, h: int, w: int,
     while y + st.height + 8 < h - 6:
         if rng.random() < 0.55:  # label + input field
             lab = title_words(rng, 1)[0][:8] + ':'
-            put_text(img, lab, x, y + st.ascent + 2, st.replace(color=(50, 50, 50)))
+            put_text(img, lab, x, y + st.ascent + 2,
+                     st.replace(color=(50, 50, 50)))
             fx = x + measure('Wwwwwwwww:', st)
             cv2.rectangle(img, (fx, y), (w - 8, y + st.height + 4),
                           (255, 255, 255), -1)
@@ -213,7 +223,8 @@ def _screenshot(rng: np.random.Generator, h: int, w: int,
                 bw = measure(lab, st) + 12
                 if bx + bw > w - 8:
                     break
-                cv2.rectangle(img, (bx, y), (bx + bw, y + st.height + 4), bar, -1)
+                cv2.rectangle(img, (bx, y), (bx + bw, y + st.height + 4), bar,
+                              -1)
                 put_text(img, lab, bx + 6, y + st.ascent + 2,
                          st.replace(color=(250, 250, 250)))
                 bx += bw + 8
@@ -254,11 +265,12 @@ def _line_art(rng: np.random.Generator, h: int, w: int,
         num = str(10 + 2 * k + 2 * int(rng.integers(0, 3)))
         left = k % 2 == 0
         tx = 2 if left else w - measure(num, st) - 2
-        ty = int(np.clip(cy + int(rng.integers(-15, 16)), st.ascent + 1,
-                         h - st.descent - 1))
+        ty = int(
+            np.clip(cy + int(rng.integers(-15, 16)), st.ascent + 1,
+                    h - st.descent - 1))
         put_text(img, num, tx, ty, st)
         lx = tx + measure(num, st) + 2 if left else tx - 2
-        cv2.line(img, (lx, ty - st.ascent // 2), (cx, cy), ink, 1, LINE_TYPE)
+        cv2.line(img, (lx, ty - st.cap // 2), (cx, cy), ink, 1, LINE_TYPE)
     return img
 
 
@@ -292,8 +304,11 @@ def picture(rng: np.random.Generator, kind: str, width: int, height: int,
         Block: One ``Picture`` item; round pictures carry a polygon.
     """
     width, height = max(24, int(width)), max(24, int(height))
-    st = label_style.replace(scale=label_style.scale * 0.8, thickness=1,
-                             color=(40, 40, 40), font=cv2.FONT_HERSHEY_SIMPLEX)
+    st = label_style.replace(
+        scale=label_style.scale * 0.8,
+        thickness=1,
+        color=(40, 40, 40),
+        font=cv2.FONT_HERSHEY_SIMPLEX)
     polygon = None
     if kind == 'photo':
         img = _photo(rng, height, width)
@@ -313,7 +328,8 @@ def picture(rng: np.random.Generator, kind: str, width: int, height: int,
     elif kind == 'round_photo':
         img = _photo(rng, height, width)
         mask = np.zeros((height, width), np.uint8)
-        center, axes = (width // 2, height // 2), (width // 2 - 1, height // 2 - 1)
+        center, axes = (width // 2, height // 2), (width // 2 - 1,
+                                                   height // 2 - 1)
         cv2.ellipse(mask, center, axes, 0, 0, 360, 255, -1)
         img[mask == 0] = 255
         polygon = cv2.ellipse2Poly(center, axes, 0, 0, 360, 15)

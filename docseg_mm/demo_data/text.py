@@ -15,9 +15,13 @@ import numpy as np
 
 Color = Tuple[int, int, int]
 
-#: Hershey font metrics at scale 1: cap height and descender depth in pixels.
-_CAP = 22.0
+#: Hershey font metrics at scale 1 in pixels: cap height, nominal descender
+#: (what ``cv2.getTextSize`` reports as baseline) and the real ink extents
+#: above / below the baseline of the tallest / deepest glyphs.
+_CAP = 21.0
 _DESC = 10.0
+_TOP = 26.0
+_BOTTOM = 8.0
 #: Anti-aliased strokes look closest to printed text.
 LINE_TYPE = cv2.LINE_AA
 
@@ -31,8 +35,9 @@ _SMALL_WORDS = frozenset(('of', 'and', 'to', 'in', 'a', 'for', 'on', 'the',
                           'by', 'or', 'an', 'at', 'from'))
 _LETTERS = np.array(list('etaoinshrdlcumwfgypbvkjxqz'))
 _LETTER_FREQ = np.array([
-    12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4,
-    2.4, 2.2, 2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07])
+    12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4,
+    2.2, 2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07
+])
 
 
 def _build_lexicon(size: int = 1500, seed: int = 1234) -> Tuple[str, ...]:
@@ -80,14 +85,20 @@ class TextStyle:
     leading: float = 1.25
 
     @property
+    def cap(self) -> int:
+        """Cap height in pixels (the height of ``'H'``)."""
+        return max(1, int(round(_CAP * self.scale)))
+
+    @property
     def ascent(self) -> int:
-        """Pixels from the baseline to the top of capitals (with stroke)."""
-        return int(np.ceil(_CAP * self.scale)) + self.thickness // 2
+        """Pixels from the baseline to the top of the tallest glyphs
+        (parentheses, accents), strokes included."""
+        return int(np.ceil(_TOP * self.scale + 0.5 + self.thickness / 2))
 
     @property
     def descent(self) -> int:
         """Pixels from the baseline to the bottom of descenders."""
-        return int(np.ceil(_DESC * self.scale * 0.8)) + self.thickness // 2 + 1
+        return int(np.ceil(_BOTTOM * self.scale + 0.5 + self.thickness / 2))
 
     @property
     def height(self) -> int:
@@ -97,8 +108,9 @@ class TextStyle:
     @property
     def pitch(self) -> int:
         """Baseline-to-baseline distance of consecutive lines."""
-        return max(self.height + 2,
-                   int(round((_CAP + _DESC) * self.scale * self.leading)))
+        return max(
+            int(np.ceil((_CAP + _BOTTOM) * self.scale)) + 2,
+            int(round((_CAP + _DESC) * self.scale * self.leading)))
 
     @property
     def space(self) -> int:
@@ -116,12 +128,13 @@ class TextStyle:
 
 def measure(text: str, style: TextStyle) -> int:
     """Width in pixels of ``text`` drawn with ``style``."""
-    return cv2.getTextSize(text, style.font, style.scale, style.thickness)[0][0]
+    return cv2.getTextSize(text, style.font, style.scale,
+                           style.thickness)[0][0]
 
 
 def put_text(img: np.ndarray, text: str, x: int, baseline: int,
              style: TextStyle) -> None:
-    """Draw ``text`` with its left end at ``x`` and its baseline at ``baseline``."""
+    """Draw ``text`` from ``x`` (left end) on the line ``y = baseline``."""
     cv2.putText(img, text, (int(x), int(baseline)), style.font, style.scale,
                 style.color, style.thickness, LINE_TYPE)
 
@@ -131,7 +144,8 @@ def _draw_words(rng: np.random.Generator, n: int) -> List[str]:
     return [LEXICON[min(i, len(LEXICON) - 1)] for i in idx]
 
 
-def sentence_words(rng: np.random.Generator, n: int,
+def sentence_words(rng: np.random.Generator,
+                   n: int,
                    numbers: float = 0.03) -> List[str]:
     """``n`` words forming sentences (capitalised starts, commas, periods).
 
@@ -164,7 +178,8 @@ def sentence_words(rng: np.random.Generator, n: int,
     return out
 
 
-def title_words(rng: np.random.Generator, n: int,
+def title_words(rng: np.random.Generator,
+                n: int,
                 upper: bool = False) -> List[str]:
     """``n`` words in Title Case (or UPPER CASE) for titles and headings.
 
@@ -187,8 +202,11 @@ def title_words(rng: np.random.Generator, n: int,
     return out
 
 
-def break_lines(words: Sequence[str], style: TextStyle, width: int,
-                first_indent: int = 0, indent: int = 0,
+def break_lines(words: Sequence[str],
+                style: TextStyle,
+                width: int,
+                first_indent: int = 0,
+                indent: int = 0,
                 bold_prefix: int = 0) -> List[List[Tuple[str, int, bool]]]:
     """Greedily break ``words`` into lines no wider than ``width``.
 
@@ -225,8 +243,12 @@ def break_lines(words: Sequence[str], style: TextStyle, width: int,
     return lines
 
 
-def draw_line(img: np.ndarray, line: Sequence[Tuple[str, int, bool]], x: int,
-              baseline: int, style: TextStyle, width: int,
+def draw_line(img: np.ndarray,
+              line: Sequence[Tuple[str, int, bool]],
+              x: int,
+              baseline: int,
+              style: TextStyle,
+              width: int,
               align: str = 'left') -> None:
     """Draw one broken line of words.
 
@@ -255,7 +277,8 @@ def draw_line(img: np.ndarray, line: Sequence[Tuple[str, int, bool]], x: int,
     bold = style.bold()
     pos = float(x)
     for word, ww, is_bold in line:
-        put_text(img, word, int(round(pos)), baseline, bold if is_bold else style)
+        put_text(img, word, int(round(pos)), baseline,
+                 bold if is_bold else style)
         pos += ww + gap
 
 
@@ -277,8 +300,8 @@ def shorten_line(line: List[Tuple[str, int, bool]], style: TextStyle,
     word, _, is_bold = line[-1]
     if not word.endswith('.'):
         word = word.rstrip(',') + '.'
-        line[-1] = (word, measure(word, style.bold() if is_bold else style),
-                    is_bold)
+        line[-1] = (word, measure(word,
+                                  style.bold() if is_bold else style), is_bold)
     return line
 
 
@@ -288,7 +311,8 @@ def words_for_lines(n_lines: int, width: int, style: TextStyle) -> int:
     return int(n_lines * per_line * 1.5) + 4
 
 
-def page_number_text(rng: np.random.Generator, page_no: int,
+def page_number_text(rng: np.random.Generator,
+                     page_no: int,
                      kind: Optional[str] = None) -> str:
     """A page number as printed in headers and footers.
 

@@ -1,5 +1,5 @@
 # Mask R-CNN sized for CPU training from scratch on document pages:
-# ResNet-18 at half width, a 128-channel FPN, 2x64-channel mask head,
+# ResNet-18 at half width, a 64-channel FPN, 2x64-channel mask head,
 # 128 sampled RoIs per image and anchors for wide text blocks.
 model = dict(
     _scope_='mmdet',
@@ -24,12 +24,12 @@ model = dict(
     neck=dict(
         type='FPN',
         in_channels=[32, 64, 128, 256],
-        out_channels=128,
+        out_channels=64,
         num_outs=5),
     rpn_head=dict(
         type='RPNHead',
-        in_channels=128,
-        feat_channels=128,
+        in_channels=64,
+        feat_channels=64,
         anchor_generator=dict(
             type='AnchorGenerator',
             scales=[8],
@@ -47,11 +47,11 @@ model = dict(
         bbox_roi_extractor=dict(
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2),
-            out_channels=128,
+            out_channels=64,
             featmap_strides=[4, 8, 16, 32]),
         bbox_head=dict(
             type='Shared2FCBBoxHead',
-            in_channels=128,
+            in_channels=64,
             fc_out_channels=512,
             roi_feat_size=7,
             num_classes=11,
@@ -66,12 +66,12 @@ model = dict(
         mask_roi_extractor=dict(
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
-            out_channels=128,
+            out_channels=64,
             featmap_strides=[4, 8, 16, 32]),
         mask_head=dict(
             type='FCNMaskHead',
             num_convs=2,
-            in_channels=128,
+            in_channels=64,
             conv_out_channels=64,
             num_classes=11,
             loss_mask=dict(
