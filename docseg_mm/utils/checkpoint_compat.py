@@ -28,6 +28,9 @@ def _numpy_globals() -> List[Any]:
     return [np.ndarray, np.dtype, _reconstruct, scalar, *dtype_classes]
 
 
+_BUILTIN_STATISTICS = frozenset(('min', 'max', 'current', 'mean'))
+
+
 def _history_buffer_method(obj: Any, name: str) -> Any:
     """Stand-in for ``builtins.getattr`` while unpickling.
 
@@ -35,7 +38,10 @@ def _history_buffer_method(obj: Any, name: str) -> Any:
     methods a ``HistoryBuffer`` keeps (``HistoryBuffer.mean`` etc.) as
     ``getattr(HistoryBuffer, 'mean')``. Only that exact lookup is allowed.
     """
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # The four built-in statistics are registered lazily (in the first
+    # ``HistoryBuffer.__init__``), custom ones with ``register_statistics``.
+    allowed = _BUILTIN_STATISTICS.union(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
