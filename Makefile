@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.docseg_mm-installed
-DEMO_CONFIG ?= configs/demo/mask-rcnn_r18_fpn_1xb4-700i_demo-doclaynet.py
+DEMO_CONFIG ?= configs/demo/mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py
 DEMO_WORK_DIR ?= work_dirs/demo
 
 .PHONY: install demo test clean-demo

@@ -109,8 +109,13 @@ def _run_jobs(jobs: Sequence[Job],
               workers: int) -> List[Tuple[int, Dict, List]]:
     if workers <= 1 or len(jobs) < 8:
         return [_render(j) for j in jobs]
+    # Never fork: a parent that has started torch / OpenCV thread pools can
+    # deadlock its forked children. A fork server starts from a clean state.
     methods = mp.get_all_start_methods()
-    ctx = mp.get_context('fork' if 'fork' in methods else 'spawn')
+    ctx = mp.get_context(
+        'forkserver' if 'forkserver' in methods else 'spawn')
+    if 'forkserver' in methods:
+        ctx.set_forkserver_preload([__name__])
     with ctx.Pool(workers, initializer=_worker_init) as pool:
         return list(pool.imap(_render, jobs, chunksize=4))
 
@@ -297,7 +302,9 @@ def generate_demo_dataset(out_dir: str,
             same dataset; also allows replacing folders that were not made
             by this function. Defaults to False.
         workers (int, optional): Rendering processes; the output does not
-            depend on it. Defaults to None (``min(os.cpu_count(), 8)``).
+            depend on it; each extra process costs a few seconds of start-up
+            (it imports torch), so one is fastest for a few hundred pages.
+            Defaults to None (one process).
 
     Returns:
         dict: ``root``, ``train_json``, ``val_json``, ``png_dir``,
@@ -354,9 +361,7 @@ def generate_demo_dataset(out_dir: str,
                   osp.join(paths['page_types_dir'], t,
                            f'{t}_{i:04d}.png'), (W, H), t)
                  for i in range(num_per_page_type)]
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8)
-    records = _run_jobs(jobs, int(workers))
+    records = _run_jobs(jobs, int(workers or 1))
 
     n_tr, n_va = params['num_train'], params['num_val']
     _dump_json(
@@ -397,7 +402,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--workers',
         type=int,
         default=None,
-        help='rendering processes (default: min(cpus, 8))')
+        help='rendering processes (default: 1)')
     parser.add_argument(
         '--overwrite',
         action='store_true',

@@ -18,11 +18,10 @@ def test_dist_train_two_processes_on_cpu(tmp_path, tiny_config):
     log = result.stdout + result.stderr
     assert 'Distributed launcher: pytorch' in log
     assert 'Distributed training: True' in log
-    assert "'backend': 'gloo'" in log or 'backend=gloo' in log or \
-        "backend='gloo'" in log
+    assert "'backend': 'gloo'" in log
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
-    # Both ranks ran: each wrote its own log.
-    assert 'world_size: 2' in log or 'World size: 2' in log
+    # MMEngine reports the world size as 'GPU number' (2 CPU processes here).
+    assert 'GPU number: 2' in log
 
 
 def test_mim_train_and_test(tmp_path, tiny_config):
@@ -42,7 +41,7 @@ def test_mim_train_and_test(tmp_path, tiny_config):
 
 def test_mim_finds_packaged_config_by_basename():
     from mim.utils import get_installed_path, recursively_find
-    name = 'mask-rcnn_r18_fpn_1xb4-700i_demo-doclaynet.py'
+    name = 'mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py'
     root = get_installed_path('docseg_mm')
     found = recursively_find(root, name, followlinks=True)
     assert len(found) == 1 and osp.isfile(found[0])
@@ -69,5 +68,5 @@ def test_wheel_contains_mim_configs_and_tools(tmp_path):
     assert 'docseg_mm/.mim/tools/train.py' in names
     assert 'docseg_mm/.mim/tools/test.py' in names
     assert ('docseg_mm/.mim/configs/demo/'
-            'mask-rcnn_r18_fpn_1xb4-700i_demo-doclaynet.py') in names
+            'mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py') in names
     assert 'docseg_mm/.mim/configs/_base_/default_runtime.py' in names

@@ -78,3 +78,19 @@ def test_getattr_only_resolves_history_buffer_statistics(tmp_path):
     torch.save({'x': SneakyGetattr()}, path)
     with pytest.raises(pickle.UnpicklingError, match='update'):
         load_checkpoint_file(path)
+
+
+def test_fresh_process_loads_checkpoint(tmp_path):
+    """HistoryBuffer registers its statistics lazily: a process that never
+    made one (``tools/test.py``) must still load a training checkpoint."""
+    import subprocess
+    import sys
+    path = str(tmp_path / 'iter_7.pth')
+    torch.save(runner_like_checkpoint(), path)
+    code = ('import sys, docseg_mm\n'
+            'from mmengine.runner import CheckpointLoader\n'
+            'ckpt = CheckpointLoader.load_checkpoint(sys.argv[1])\n'
+            "print(ckpt['message_hub']['log_scalars']['train/loss'].mean())")
+    out = subprocess.run([sys.executable, '-c', code, path], check=True,
+                         capture_output=True, text=True).stdout
+    assert float(out.strip().splitlines()[-1]) == pytest.approx(0.375)
