@@ -2,8 +2,14 @@
 """Data transforms registered in ``docseg_mm.registry.TRANSFORMS``."""
 from .loading import (ImageLoadError, ImageNotFoundError,
                       ImageSizeMismatchError, LoadDocImageFromFile)
+from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
+                          layout_mask_throughput)
+from .multi_view import MultiViewWithKeys
+from .seg_map_crop import RandomResizedCropWithSegMap
 
 __all__ = [
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
-    'ImageSizeMismatchError'
+    'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
+    'layout_mask_throughput', 'MultiViewWithKeys',
+    'RandomResizedCropWithSegMap'
 ]

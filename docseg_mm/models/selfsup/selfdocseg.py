@@ -106,8 +106,10 @@ class SelfDocSeg(BaseSelfSupervisor):
     def _view_masks(sample: DataSample,
                     num_views: int) -> Tuple[List[torch.Tensor], torch.Tensor]:
         obj = sample.object_masks
-        if isinstance(obj, torch.Tensor) and obj.dim() == 3:
-            obj = [obj] * num_views  # one set of masks shared by the views
+        if not isinstance(obj, (list, tuple)):
+            obj = torch.as_tensor(obj)
+            # (N, h, w): one set shared by the views; (V, N, h, w): per view.
+            obj = [obj] * num_views if obj.dim() == 3 else list(obj.unbind(0))
         if len(obj) != num_views:
             raise ValueError(f'expected object masks for {num_views} views, '
                              f'got {len(obj)}')
