@@ -5,6 +5,7 @@ import mmengine
 from mmengine.utils import digit_version
 
 from .utils.checkpoint_compat import register_safe_checkpoint_loader
+from .utils.numpy_compat import patch_mmcv_adjust_hue
 from .version import __version__
 
 MMCV_VERSION = ('2.1.0', '2.2.0')
@@ -18,5 +19,6 @@ assert digit_version(mmengine.__version__) >= digit_version(MMENGINE_MIN), \
     f'docseg_mm needs mmengine>={MMENGINE_MIN}, found {mmengine.__version__}'
 
 register_safe_checkpoint_loader()
+patch_mmcv_adjust_hue()
 
 __all__ = ['__version__']

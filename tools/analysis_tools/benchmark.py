@@ -5,9 +5,14 @@ Prints a table and writes JSON. Timings are medians after warm-up; on CPU the
 peak memory is the process's resident set size sampled during each phase, on
 GPU it is ``torch.cuda.max_memory_allocated``.
 
+With several configs, they are measured one after the other in the same
+process and the table adds each one's ratio to the first config.
+
 Example:
     python tools/analysis_tools/benchmark.py CONFIG --train-iters 10 \
         --infer-images 20 --out benchmark.json
+    python tools/analysis_tools/benchmark.py SELFDOCSEG_CFG BYOL_CFG \
+        --infer-images 0 --cfg-options train_dataloader.batch_size=2
 """
 import argparse
 import json
@@ -27,7 +32,7 @@ from mmengine.runner import Runner
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark a config')
-    parser.add_argument('config', help='config file path')
+    parser.add_argument('config', nargs='+', help='config file path(s)')
     parser.add_argument('--checkpoint', help='weights to load (optional)')
     parser.add_argument('--train-iters', type=int, default=10,
                         help='measured training steps')
@@ -97,6 +102,9 @@ def benchmark(cfg: Config, train_iters: int, infer_images: int, warmup: int,
     results: Dict[str, float] = dict(device=device)
 
     if train_iters > 0:
+        # Momentum schedules (e.g. mmpretrain's CosineEMA) read the run length.
+        if runner.message_hub.get_info('max_iters') is None:
+            runner.message_hub.update_info('max_iters', warmup + train_iters)
         optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
         loader = iter(runner.build_dataloader(cfg.train_dataloader))
         model.train()
@@ -138,30 +146,49 @@ def benchmark(cfg: Config, train_iters: int, infer_images: int, warmup: int,
     return results
 
 
-def format_table(results: Dict[str, float]) -> str:
-    rows = [(k, f'{v:.4f}' if isinstance(v, float) else str(v))
-            for k, v in results.items()]
-    width = max(len(k) for k, _ in rows)
-    return '\n'.join(f'{k.ljust(width)} | {v}' for k, v in rows)
+def format_table(rows: List[Dict[str, float]]) -> str:
+    keys = [k for k in rows[0] if k != 'config']
+    header = ['metric'] + [r['config'] for r in rows]
+    if len(rows) > 1:
+        header += [f'ratio {i + 1}/1' for i in range(1, len(rows))]
+    lines = []
+    for k in keys:
+        vals = [r.get(k) for r in rows]
+        line = [k] + [f'{v:.4f}' if isinstance(v, float) else str(v)
+                      for v in vals]
+        if len(rows) > 1:
+            line += [(f'{v / vals[0]:.3f}' if isinstance(v, float)
+                      and isinstance(vals[0], float) and vals[0] else '-')
+                     for v in vals[1:]]
+        lines.append(line)
+    widths = [max(len(r[i]) for r in lines + [header])
+              for i in range(len(header))]
+    fmt = lambda r: ' | '.join(c.ljust(w) for c, w in zip(r, widths))  # noqa
+    return '\n'.join([fmt(header), '-+-'.join('-' * w for w in widths)] +
+                     [fmt(r) for r in lines])
 
 
 def main() -> None:
     args = parse_args()
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = tempfile.mkdtemp(prefix='docseg_bench_')
-    cfg.load_from = args.checkpoint
     from docseg_mm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    results = benchmark(cfg, args.train_iters, args.infer_images, args.warmup,
-                        device)
-    results['config'] = osp.basename(args.config)
-    print(format_table(results))
-    out = args.out or osp.join(cfg.work_dir, 'benchmark.json')
+    rows = []
+    for config in args.config:
+        cfg = Config.fromfile(config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        cfg.work_dir = tempfile.mkdtemp(prefix='docseg_bench_')
+        cfg.load_from = args.checkpoint
+        results = benchmark(cfg, args.train_iters, args.infer_images,
+                            args.warmup, device)
+        results['config'] = osp.splitext(osp.basename(config))[0]
+        rows.append(results)
+    print(format_table(rows))
+    out = args.out or osp.join(tempfile.mkdtemp(prefix='docseg_bench_'),
+                               'benchmark.json')
     with open(out, 'w') as f:
-        json.dump(results, f, indent=2)
+        json.dump(rows if len(rows) > 1 else rows[0], f, indent=2)
     print(f'written to {out}')
 
 
