@@ -1,14 +1,17 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-"""Document layout datasets registered in ``docseg_mm.registry.DATASETS``."""
+"""Document datasets registered in ``docseg_mm.registry.DATASETS``."""
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
 from .doclaynet import DocLayNetDataset
+from .page_folder import IMG_EXTENSIONS, LoadTiffPage, PageImageFolder
 from .publaynet import PubLayNetDataset
+from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .transforms import (ImageLoadError, ImageNotFoundError,
                          ImageSizeMismatchError, LoadDocImageFromFile)
 
 __all__ = [
     'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
-    'ImageNotFoundError', 'ImageSizeMismatchError'
+    'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
+    'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS'
 ]

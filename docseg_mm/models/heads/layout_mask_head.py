@@ -3,6 +3,7 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torchvision.ops import sigmoid_focal_loss
 
@@ -43,22 +44,36 @@ class LayoutMaskHead(BaseModule):
         self.loss_weight = loss_weight
         self.faithful = faithful
 
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        """Return layout logits of shape (B, 1, H, W)."""
-        return self.conv(feats)
+    def forward(self, feats: torch.Tensor,
+                scale_factor: int = 1) -> torch.Tensor:
+        """Return layout logits of shape (B, 1, sH, sW).
 
-    def loss(self, feats: torch.Tensor,
-             target: torch.Tensor) -> Dict[str, torch.Tensor]:
+        A 1x1 convolution commutes with nearest upsampling, so the logits of
+        features upsampled ``scale_factor`` times are the upsampled logits:
+        only the one-channel output is upsampled.
+        """
+        logits = self.conv(feats)
+        if scale_factor != 1:
+            logits = F.interpolate(logits, scale_factor=scale_factor,
+                                   mode='nearest')
+        return logits
+
+    def loss(self,
+             feats: torch.Tensor,
+             target: torch.Tensor,
+             scale_factor: int = 1) -> Dict[str, torch.Tensor]:
         """Focal loss between the predicted and the pseudo-layout mask.
 
         Args:
             feats (Tensor): Concatenated view features (B, C, H, W).
-            target (Tensor): Layout masks (B, H, W) with values in {0, 1}.
+            target (Tensor): Layout masks (B, sH, sW) with values in {0, 1}.
+            scale_factor (int): Nearest upsampling from the features to the
+                mask grid. Defaults to 1.
 
         Returns:
             dict: ``loss_layout``.
         """
-        logits = self(feats)
+        logits = self(feats, scale_factor)
         if self.faithful:
             logits = logits.sigmoid()
         target = target.to(logits.dtype).unsqueeze(1)

@@ -3,7 +3,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import ExponentialMovingAverage
 from mmpretrain.models import BaseSelfSupervisor, CosineEMA
 from mmpretrain.structures import DataSample
@@ -94,13 +93,12 @@ class SelfDocSeg(BaseSelfSupervisor):
         self.sim_weight = sim_weight
         self.layout_target_view = layout_target_view
 
-    def _feature_map(self, backbone: nn.Module,
-                     img: torch.Tensor) -> torch.Tensor:
-        feat = backbone(img)[-1]
-        if self.feat_upsample != 1:
-            feat = F.interpolate(feat, scale_factor=self.feat_upsample,
-                                 mode='nearest')
-        return feat
+    @staticmethod
+    def _feature_map(backbone: nn.Module, img: torch.Tensor) -> torch.Tensor:
+        # The x`feat_upsample` nearest upsampling of the original is never
+        # materialised: pooling and the 1x1 layout head give the same values
+        # on the C5 grid (see masked_average_pool and LayoutMaskHead).
+        return backbone(img)[-1]
 
     @staticmethod
     def _view_masks(sample: DataSample,
@@ -169,7 +167,8 @@ class SelfDocSeg(BaseSelfSupervisor):
         ]).to(online[0].device)
         if layout_target.dim() == 4:  # one layout mask per view
             layout_target = layout_target[:, self.layout_target_view]
-        losses = self.layout_head.loss(torch.cat(online, dim=1), layout_target)
+        losses = self.layout_head.loss(
+            torch.cat(online, dim=1), layout_target, self.feat_upsample)
 
         y_online = self._pool_objects(online, data_samples)
         if y_online[0].shape[0] < 2:

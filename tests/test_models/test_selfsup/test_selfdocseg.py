@@ -193,3 +193,22 @@ def test_resnet_build_from_config_trains_one_step():
     assert model.layout_head.conv.weight.grad is not None
     feats = model(data['inputs'][0], mode='tensor')
     assert feats[0].shape == (2, 64, 2, 2)
+
+
+def test_pooling_on_coarse_features_equals_upsampled_pooling():
+    torch.manual_seed(0)
+    feats = torch.randn(5, 3, 4)
+    masks = (torch.rand(6, 12, 16) > 0.6).float()
+    masks[:, 0, 0] = 1  # no empty mask
+    up = F.interpolate(feats[None], scale_factor=4, mode='nearest')[0]
+    expected = torch.stack([(up * m).sum((1, 2)) / m.sum() for m in masks])
+    torch.testing.assert_close(masked_average_pool(feats, masks), expected)
+    with pytest.raises(ValueError, match='integer multiple'):
+        masked_average_pool(feats, masks[:, :10])
+
+
+def test_layout_logits_commute_with_upsampling():
+    head = LayoutMaskHead(in_channels=5)
+    feats = torch.randn(2, 5, 3, 4)
+    up = F.interpolate(feats, scale_factor=4, mode='nearest')
+    torch.testing.assert_close(head(feats, 4), head(up))
