@@ -2,7 +2,6 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.docseg_mm-installed
-DEMO_CONFIG ?= configs/demo/mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py
 DEMO_WORK_DIR ?= work_dirs/demo
 
 .PHONY: install demo test clean-demo
@@ -14,7 +13,7 @@ $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/
 install: $(STAMP)
 
 demo: $(STAMP)
-	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_demo.sh $(DEMO_CONFIG) $(DEMO_WORK_DIR)
+	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_demo.sh $(DEMO_WORK_DIR)
 
 test: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)

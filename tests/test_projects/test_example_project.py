@@ -14,7 +14,7 @@ def test_project_module_plugs_in_through_custom_imports(monkeypatch):
     monkeypatch.syspath_prepend(PROJECT)
     cfg = Config.fromfile(osp.join(
         PROJECT, 'configs',
-        'mask-rcnn_dummy-r18_fpn_1xb4-500i_demo-doclaynet.py'))
+        'mask-rcnn_dummy-r18_fpn_1xb4-400i_demo-doclaynet.py'))
     assert 'dummy' in sys.modules  # custom_imports ran while parsing
     init_default_scope('docseg_mm')
     from docseg_mm.registry import MODELS

@@ -10,7 +10,7 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'demo',
-                       'mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py')
+                       'mask-rcnn_r18_fpn_1xb4-400i_demo-doclaynet.py')
 
 TINY_CONFIG = '''
 _base_ = [{demo!r}]

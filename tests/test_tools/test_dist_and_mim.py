@@ -41,7 +41,7 @@ def test_mim_train_and_test(tmp_path, tiny_config):
 
 def test_mim_finds_packaged_config_by_basename():
     from mim.utils import get_installed_path, recursively_find
-    name = 'mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py'
+    name = 'mask-rcnn_r18_fpn_1xb4-400i_demo-doclaynet.py'
     root = get_installed_path('docseg_mm')
     found = recursively_find(root, name, followlinks=True)
     assert len(found) == 1 and osp.isfile(found[0])
@@ -68,5 +68,5 @@ def test_wheel_contains_mim_configs_and_tools(tmp_path):
     assert 'docseg_mm/.mim/tools/train.py' in names
     assert 'docseg_mm/.mim/tools/test.py' in names
     assert ('docseg_mm/.mim/configs/demo/'
-            'mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py') in names
+            'mask-rcnn_r18_fpn_1xb4-400i_demo-doclaynet.py') in names
     assert 'docseg_mm/.mim/configs/_base_/default_runtime.py' in names

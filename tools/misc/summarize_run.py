@@ -1,14 +1,14 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-"""Print the metrics of the newest test run in a work directory and where its
-prediction pictures are.
+"""Print the metrics of the newest test run of one or more work directories
+(side by side) and where their prediction pictures are.
 
-Usage: python tools/misc/summarize_run.py WORK_DIR
+Usage: python tools/misc/summarize_run.py WORK_DIR [WORK_DIR ...] [--names ...]
 """
 import argparse
 import glob
 import json
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 def newest_test_run(work_dir: str) -> Tuple[str, Dict[str, float]]:
@@ -26,17 +26,20 @@ def newest_test_run(work_dir: str) -> Tuple[str, Dict[str, float]]:
     raise FileNotFoundError(f'no test metrics found under {work_dir}')
 
 
-def format_table(metrics: Dict[str, float]) -> str:
-    """Format ``coco/{bbox,segm}_{mAP,...}`` values as a text table."""
+def format_table(runs: List[Tuple[str, Dict[str, float]]]) -> str:
+    """Format ``coco/{bbox,segm}_{mAP,...}`` values of named runs."""
     cols = ['mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l']
     rows = []
-    for task in ('bbox', 'segm'):
-        vals: list = [metrics.get(f'coco/{task}_{c}') for c in cols]
-        if all(v is None for v in vals):
-            continue
-        rows.append([task] + ['-' if v is None else f'{v:.3f}' for v in vals])
-    header = ['task'] + cols
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for name, metrics in runs:
+        for task in ('bbox', 'segm'):
+            vals: list = [metrics.get(f'coco/{task}_{c}') for c in cols]
+            if all(v is None for v in vals):
+                continue
+            rows.append([name, task] +
+                        ['-' if v is None else f'{v:.3f}' for v in vals])
+    header = ['run', 'task'] + cols
+    widths = [max(len(r[i]) for r in rows + [header])
+              for i in range(len(header))]
 
     def fmt(row: list) -> str:
         return ' | '.join(c.rjust(w) for c, w in zip(row, widths))
@@ -47,16 +50,28 @@ def format_table(metrics: Dict[str, float]) -> str:
 
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('work_dir')
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--names', nargs='+', help='one label per work dir')
     args = parser.parse_args(argv)
-    run_dir, metrics = newest_test_run(args.work_dir)
+    names = args.names or [osp.basename(osp.normpath(d))
+                           for d in args.work_dirs]
+    if len(names) != len(args.work_dirs):
+        parser.error('give one name per work dir')
+    runs, folders = [], []
+    for name, work_dir in zip(names, args.work_dirs):
+        run_dir, metrics = newest_test_run(work_dir)
+        runs.append((name, metrics))
+        pictures = sorted(glob.glob(osp.join(run_dir, '**', '*.png'),
+                                    recursive=True))
+        if pictures:
+            folders.append(f'{name}: {len(pictures)} prediction pictures '
+                           '(left: ground truth, right: prediction) in '
+                           f'{osp.dirname(pictures[0])}')
     print('\nCOCO metrics on the validation pages:')
-    print(format_table(metrics))
-    pictures = sorted(glob.glob(osp.join(run_dir, '**', '*.png'),
-                            recursive=True))
-    if pictures:
-        print(f'\n{len(pictures)} prediction pictures (left: ground truth, '
-              f'right: prediction) in {osp.dirname(pictures[0])}')
+    print(format_table(runs))
+    if folders:
+        print()
+        print('\n'.join(folders))
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
-max_iters = 500
+max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,

@@ -1,7 +1,7 @@
 # Run from the repository root:
 #   PYTHONPATH=projects/example_project python tools/train.py \
-#       projects/example_project/configs/mask-rcnn_dummy-r18_fpn_1xb4-500i_demo-doclaynet.py
-_base_ = ['../../../configs/demo/mask-rcnn_r18_fpn_1xb4-500i_demo-doclaynet.py']
+#       projects/example_project/configs/mask-rcnn_dummy-r18_fpn_1xb4-400i_demo-doclaynet.py
+_base_ = ['../../../configs/demo/mask-rcnn_r18_fpn_1xb4-400i_demo-doclaynet.py']
 
 custom_imports = dict(imports=['dummy'], allow_failed_imports=False)
 
