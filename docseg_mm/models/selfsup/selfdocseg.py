@@ -114,25 +114,32 @@ class SelfDocSeg(BaseSelfSupervisor):
         return [torch.as_tensor(o) for o in obj], torch.as_tensor(
             sample.layout_mask)
 
-    def _pool_objects(
-            self, feats: Sequence[torch.Tensor],
-            data_samples: List[DataSample]) -> List[torch.Tensor]:
-        """Pool every object present in all views; one (N, C) per view."""
-        num_views = len(feats)
-        pooled: List[List[torch.Tensor]] = [[] for _ in range(num_views)]
-        for b, sample in enumerate(data_samples):
+    def _kept_object_masks(self, data_samples: List[DataSample],
+                           num_views: int,
+                           device: torch.device) -> List[List[torch.Tensor]]:
+        """Per sample, the masks (one (N_kept, h, w) per view) of the objects
+        present in every view; samples without such objects are left out as
+        empty lists."""
+        kept = []
+        for sample in data_samples:
             masks, _ = self._view_masks(sample, num_views)
-            masks = [m.to(feats[0].device) for m in masks]
+            masks = [m.to(device) for m in masks]
             areas = torch.stack([m.flatten(1).sum(1) for m in masks])
             keep = (areas > 0).all(0)  # present in every view
-            if not keep.any():
-                continue
-            for v in range(num_views):
-                pooled[v].append(
-                    masked_average_pool(feats[v][b], masks[v][keep]))
-        if not pooled[0]:
-            return [feats[0].new_zeros((0, feats[0].shape[1]))] * num_views
-        return [torch.cat(p) for p in pooled]
+            kept.append([m[keep] for m in masks] if keep.any() else [])
+        return kept
+
+    @staticmethod
+    def _pool_objects(feats: Sequence[torch.Tensor],
+                      kept: List[List[torch.Tensor]]) -> List[torch.Tensor]:
+        """Pool the kept objects of every sample; one (N, C) per view."""
+        return [
+            torch.cat([
+                masked_average_pool(feats[v][b], masks[v])
+                for b, masks in enumerate(kept) if masks
+            ] or [feats[v].new_zeros((0, feats[v].shape[1]))])
+            for v in range(len(feats))
+        ]
 
     def _zero_sim_loss(self) -> torch.Tensor:
         # Keeps projector and predictor in the graph (DDP) when a batch has
@@ -170,12 +177,14 @@ class SelfDocSeg(BaseSelfSupervisor):
         losses = self.layout_head.loss(
             torch.cat(online, dim=1), layout_target, self.feat_upsample)
 
-        y_online = self._pool_objects(online, data_samples)
+        kept = self._kept_object_masks(data_samples, len(inputs),
+                                       online[0].device)
+        y_online = self._pool_objects(online, kept)
         if y_online[0].shape[0] < 2:
             losses['loss_sim'] = self._zero_sim_loss()
             return losses
         with torch.no_grad():
-            y_momentum = self._pool_objects(momentum, data_samples)
+            y_momentum = self._pool_objects(momentum, kept)
             target_neck = self.target_net.module[1]
             z_momentum = [target_neck([y])[0] for y in y_momentum]
         z_online = [self.neck([y])[0] for y in y_online]
