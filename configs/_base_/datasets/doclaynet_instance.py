@@ -56,20 +56,10 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline,
         backend_args=backend_args))
+# Same loader on the test split.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='COCO/test.json',
-        data_prefix=dict(img='PNG/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], ann_file='COCO/test.json'))
 
 # No ann_file: the metric builds its ground truth from the filtered dataset.
 val_evaluator = dict(
