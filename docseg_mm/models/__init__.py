@@ -1,4 +1,10 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .dense_heads import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

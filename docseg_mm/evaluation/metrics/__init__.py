@@ -1,1 +1,10 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .doc_coco_metric import DocCocoMetric, summarize_coco_eval
+from .maf_metric import MeanF1Metric, mean_f1_over_iou
+from .multilabel_iou import MultiLabelIoUMetric
+from .per_dataset_metric import PerDatasetMetric
+
+__all__ = [
+    'DocCocoMetric', 'summarize_coco_eval', 'MeanF1Metric',
+    'mean_f1_over_iou', 'MultiLabelIoUMetric', 'PerDatasetMetric'
+]
