@@ -3,8 +3,13 @@
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
 from .doclaynet import DocLayNetDataset
+from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
+from .docsam_folder import DocSAMFolderDataset
+from .docsam_meta import parse_dataset_path
+from .heterogeneous import HeterogeneousDataset
 from .page_folder import IMG_EXTENSIONS, LoadTiffPage, PageImageFolder
 from .publaynet import PubLayNetDataset
+from .samplers import DatasetMixSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .transforms import (ImageLoadError, ImageNotFoundError,
                          ImageSizeMismatchError, LoadDocImageFromFile)
@@ -13,5 +18,7 @@ __all__ = [
     'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
-    'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS'
+    'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
+    'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
+    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler'
 ]

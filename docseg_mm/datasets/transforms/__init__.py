@@ -2,6 +2,7 @@
 """Data transforms registered in ``docseg_mm.registry.TRANSFORMS``."""
 from .loading import (ImageLoadError, ImageNotFoundError,
                       ImageSizeMismatchError, LoadDocImageFromFile)
+from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
                           layout_mask_throughput)
 from .multi_view import MultiViewWithKeys
@@ -11,5 +12,6 @@ __all__ = [
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
     'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
     'layout_mask_throughput', 'MultiViewWithKeys',
-    'RandomResizedCropWithSegMap'
+    'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
+    'RandomShortSideResize'
 ]

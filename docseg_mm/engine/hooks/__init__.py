@@ -1,5 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Hooks registered in ``docseg_mm.registry.HOOKS``."""
+from .dataset_curriculum_hook import DatasetCurriculumHook
 from .knn_monitor_hook import KNNMonitorHook, knn_predict
 
-__all__ = ['KNNMonitorHook', 'knn_predict']
+__all__ = ['DatasetCurriculumHook', 'KNNMonitorHook', 'knn_predict']

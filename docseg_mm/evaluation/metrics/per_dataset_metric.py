@@ -46,9 +46,10 @@ class PerDatasetMetric(BaseMetric):
     ``outfile_prefix`` values get ``_{dataset name}`` appended.
 
     Args:
-        metrics (Sequence[dict]): Sub-metric configs, e.g.
+        dataset_metrics (Sequence[dict]): Sub-metric configs, e.g.
             ``[dict(type='DocCocoMetric'), dict(type='MultiLabelIoUMetric'),
-            dict(type='MeanF1Metric')]``.
+            dict(type='MeanF1Metric')]``. (Not called ``metrics``: mmengine
+            would take a dict with a ``metrics`` key for an evaluator.)
         dataset_key (str): Sample key of the dataset name. Defaults to
             'dataset_name'.
         classes_key (str): Sample key of the class names (background prompt
@@ -70,7 +71,7 @@ class PerDatasetMetric(BaseMetric):
     default_prefix: Optional[str] = None
 
     def __init__(self,
-                 metrics: Sequence[dict],
+                 dataset_metrics: Sequence[dict],
                  dataset_key: str = 'dataset_name',
                  classes_key: str = 'class_names',
                  average: bool = True,
@@ -78,11 +79,13 @@ class PerDatasetMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if isinstance(metrics, dict):
-            metrics = [metrics]
-        if not metrics:
+        if isinstance(dataset_metrics, dict):
+            dataset_metrics = [dataset_metrics]
+        if not dataset_metrics:
             raise ValueError('PerDatasetMetric needs at least one metric.')
-        self.metric_cfgs = [copy.deepcopy(dict(cfg)) for cfg in metrics]
+        self.metric_cfgs = [
+            copy.deepcopy(dict(cfg)) for cfg in dataset_metrics
+        ]
         self.dataset_key = dataset_key
         self.classes_key = classes_key
         self.average = average

@@ -101,13 +101,16 @@ def postprocess_instances(cls_logits: Tensor,
 
     mask_probs = _upsample(mask_logits[keep], out_size).sigmoid()
     masks = mask_probs > mask_thr
-    areas = masks.flatten(1).sum(dim=1)
+    # uint8 view: much faster than summing bools (promoted to int64)
+    areas = masks.view(torch.uint8).flatten(1).sum(dim=1, dtype=torch.int32)
     nonempty = areas > 0
     if not nonempty.any():
         return empty_instances(out_size, device)
-    masks, mask_probs = masks[nonempty], mask_probs[nonempty]
+    # mean probability inside the binary mask
+    prob_sums = mask_probs.mul_(masks).flatten(1).sum(dim=1)
+    mask_scores = prob_sums[nonempty] / areas[nonempty]
+    masks = masks[nonempty]
     scores, labels = scores[nonempty], labels[nonempty]
-    mask_scores = (mask_probs * masks).flatten(1).sum(dim=1) / areas[nonempty]
     scores = scores * mask_scores
 
     scale_y = out_size[0] / in_size[0]
