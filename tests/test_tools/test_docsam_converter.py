@@ -3,7 +3,7 @@
 
 The source state dicts are synthetic but have exactly the keys and shapes of
 the released DocSAM checkpoints, read from the key dumps in
-``../shared/reference/checkpoint_keys/`` next to the repository. The Swin
+``tests/data/checkpoint_keys/`` (copied from the reference dumps). The Swin
 rename is checked numerically: a tiny HF ``SwinBackbone`` and the mmdet
 ``SwinTransformer`` loaded with its converted weights give the same feature
 maps.
@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-KEY_DIR = osp.join(REPO, '..', 'shared', 'reference', 'checkpoint_keys')
+KEY_DIR = osp.join(REPO, 'tests', 'data', 'checkpoint_keys')
 BASE_KEY_FILE = osp.join(KEY_DIR, 'docsam_base_state_dict_keys.txt')
 LARGE_KEY_FILE = osp.join(KEY_DIR, 'docsam_large_state_dict_keys.txt')
 CONVERTER = osp.join(REPO, 'tools', 'model_converters', 'docsam_to_docseg.py')
@@ -66,7 +66,7 @@ conv = _load_converter()
 def read_key_file(path: str) -> Shapes:
     """Read ``name<TAB>(shape)`` lines of a key dump."""
     if not osp.isfile(path):
-        pytest.skip(f'DocSAM key dump {path} not found')
+        pytest.fail(f'DocSAM key dump {path} not found')
     shapes: Shapes = OrderedDict()
     with open(path) as f:
         for line in f:

