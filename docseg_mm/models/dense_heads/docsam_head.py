@@ -220,9 +220,8 @@ class DocSAMHead(BaseModule):
         """
         h, w = gt.masks.shape[-2:]
         sem = gt.masks.new_zeros((num_labels, h, w))
-        if len(gt.labels):
-            sem[:num_labels - 1].index_reduce_(
-                0, gt.labels, (gt.masks > 0.5).float(), 'amax')
+        for label in gt.labels.unique().tolist():
+            sem[label] = (gt.masks[gt.labels == label] > 0.5).any(0).float()
         sem[num_labels - 1] = 1.0 - sem[:num_labels - 1].amax(0).clamp(max=1)
         return sem
 

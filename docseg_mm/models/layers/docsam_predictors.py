@@ -36,19 +36,30 @@ class QueryMaskPredictor(nn.Module):
                                             embed_dims)
         self.pixel_feat_reducer.requires_grad_(False)
 
-    def forward(self, queries: Tensor, pixels: Tensor) -> Tensor:
+    def reduce_pixels(self, pixels: Tensor) -> Tensor:
+        """Reduced pixel features; constant over the decoder stages, so
+        callers compute them once per image batch."""
+        return self.visual_feat_reducer(pixels)
+
+    def forward(self,
+                queries: Tensor,
+                pixels: Optional[Tensor] = None,
+                reduced_pixels: Optional[Tensor] = None) -> Tensor:
         """Predict mask logits.
 
         Args:
             queries (Tensor): ``(B, Q, C)`` query states.
-            pixels (Tensor): ``(B, C, H, W)`` pixel embeddings.
+            pixels (Tensor, optional): ``(B, C, H, W)`` pixel embeddings.
+            reduced_pixels (Tensor, optional): ``reduce_pixels(pixels)``,
+                given instead of ``pixels`` to skip recomputing it.
 
         Returns:
             Tensor: ``(B, Q, H, W)`` mask logits.
         """
+        if reduced_pixels is None:
+            reduced_pixels = self.reduce_pixels(pixels)
         q = self.query_feat_reducer(queries)
-        p = self.visual_feat_reducer(pixels)
-        return torch.einsum('bqc,bchw->bqhw', q, p)
+        return torch.einsum('bqc,bchw->bqhw', q, reduced_pixels)
 
 
 class DotProductClassPredictor(nn.Module):

@@ -114,8 +114,8 @@ class HybridQueryDecoder(nn.Module):
         for level, (feat, stride) in enumerate(zip(feats, stride_of)):
             r = roi_align(feat, rois, self.roi_size, 1.0 / stride,
                           sampling_ratio=-1, aligned=False)
-            pooled.append(self.bbox_feat_projection[level](r.reshape(b, q,
-                                                                     -1)))
+            pooled.append(self.bbox_feat_projection[level](r.reshape(
+                b, q, feat.shape[1] * self.roi_size**2)))
         return self.multiscale_feat_fusion(torch.cat(pooled, -1))
 
     def _attn_masks(self, mask_logits: Optional[Tensor],
@@ -185,6 +185,9 @@ class HybridQueryDecoder(nn.Module):
         mask_pos = self.mask_position_conv(table)
         image_pos = self.image_position_conv(table)
         pixel_embed = mask_features + mask_pos
+        sem_pixels = self.semantic_mask_predictor.reduce_pixels(pixel_embed)
+        inst_pixels = self.instance_mask_predictor.reduce_pixels(pixel_embed +
+                                                                 mask_pos)
 
         level_sizes, memories, memory_pos, pads = [], [], [], []
         for feat in feats:
@@ -213,7 +216,7 @@ class HybridQueryDecoder(nn.Module):
                 keeps = select_queries(
                     outputs[-1]['cls_logits'], boxes, padding_mask,
                     num_labels, self._selection_thr(idx),
-                    self.query_selection.get('min_num', 100),
+                    max(self.query_selection.get('min_num', 100), 1),
                     self.query_selection.get('max_num', 900),
                     self.query_selection.get('nms_iou', 0.9))
                 tensors = [instance_states, boxes]
@@ -229,7 +232,8 @@ class HybridQueryDecoder(nn.Module):
                                  self.roi_size, 1.0 / strides[-1],
                                  sampling_ratio=-1, aligned=False)
             instance_pos = self.instance_posi_feat_projection(
-                pos_rois.reshape(bsz, boxes.shape[1], -1))
+                pos_rois.reshape(bsz, boxes.shape[1],
+                                 mask_pos.shape[1] * self.roi_size**2))
             if idx >= 1:
                 layer = self.decoder_layers[idx - 1]
                 inst_attn = self._attn_masks(inst_masks, level_sizes, pads,
@@ -242,12 +246,13 @@ class HybridQueryDecoder(nn.Module):
                                   padding_mask, semantic_states, sem_pos,
                                   semantic_padding_mask, memories,
                                   memory_pos, inst_attn, sem_attn)
-            sem_logits = self.semantic_mask_predictor(semantic_states,
-                                                      pixel_embed)
+            sem_logits = self.semantic_mask_predictor(
+                semantic_states, reduced_pixels=sem_pixels)
             inst_masks = None
             if idx >= 1:
                 inst_masks = self.instance_mask_predictor(
-                    instance_states + instance_pos, pixel_embed + mask_pos)
+                    instance_states + instance_pos,
+                    reduced_pixels=inst_pixels)
             boxes = boxes + self.instance_bbox_predictor(
                 instance_states + instance_pos) * self.box_delta_scale
             cls_logits = self.class_predictor(instance_states,

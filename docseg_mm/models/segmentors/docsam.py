@@ -115,8 +115,11 @@ class DocSAM(BaseDetector):
     def _forward(self, inputs: Tensor,
                  batch_data_samples: SampleList = None) -> List[Dict]:
         """Raw predictions of every decoder stage."""
+        if not batch_data_samples:
+            raise ValueError('DocSAM needs data samples carrying '
+                             "metainfo['class_names'] (background last).")
         image_bboxes, pixel_mask = self._valid_regions(
-            inputs, batch_data_samples or [])
+            inputs, batch_data_samples)
         feats, mask_features = self.extract_feat(inputs, image_bboxes)
         names = [s.metainfo['class_names'] for s in batch_data_samples]
         return self.head(feats, mask_features, image_bboxes, pixel_mask,

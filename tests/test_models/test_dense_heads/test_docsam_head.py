@@ -34,6 +34,15 @@ LEVELS = ((2, 2), (4, 4), (8, 8), (16, 16))  # strides 32..4 of 64x64
 IN_SIZE = (64, 64)
 
 
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    """Tiny ops are much faster single-threaded on a shared 2-core CPU."""
+    num = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num)
+
+
 class HashNameEncoder(nn.Module):
     """Deterministic, parameter-free class-name encoder for tests.
 

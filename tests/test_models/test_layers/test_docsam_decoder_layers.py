@@ -33,6 +33,15 @@ MODEL_CFG = osp.join(REPO, 'configs', '_base_', 'models', 'docsam_swin-b.py')
 DEC = 'mask2former.model.transformer_module.decoder.'
 
 
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    """Tiny ops are much faster single-threaded on a shared 2-core CPU."""
+    num = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num)
+
+
 def read_keys(path=KEY_FILE):
     shapes = OrderedDict()
     with open(path) as f:

@@ -33,6 +33,15 @@ SET_A = ('Text', 'Table', 'Picture', 'A _background_')
 SET_B = ('text', 'figure', 'B _background_')
 
 
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    """Tiny ops are much faster single-threaded on a shared 2-core CPU."""
+    num = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num)
+
+
 class HashNameEncoder(nn.Module):
     """Deterministic, parameter-free class-name encoder for tests."""
 
@@ -150,7 +159,7 @@ def train_steps(model, inputs, samples, steps, lr=1e-3):
         opt.zero_grad()
         total.backward()
         opt.step()
-        totals.append(float(total))
+        totals.append(float(total.detach()))
     return totals
 
 

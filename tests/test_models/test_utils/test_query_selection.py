@@ -15,6 +15,15 @@ from docseg_mm.models.utils.query_selection import (gather_queries,
                                                     select_queries)
 
 
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    """Tiny ops are much faster single-threaded on a shared 2-core CPU."""
+    num = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num)
+
+
 def _far_boxes(n: int) -> torch.Tensor:
     """``n`` disjoint 10x10 boxes on a row (no NMS interaction)."""
     x0 = torch.arange(n, dtype=torch.float32) * 20.
