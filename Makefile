@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.docseg_mm-installed
 DEMO_WORK_DIR ?= work_dirs/demo
 
-.PHONY: install demo test clean-demo
+.PHONY: install demo demo-docsam test clean-demo
 
 $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/constraints.txt tools/misc/install.sh
 	bash tools/misc/install.sh $(VENV)
@@ -14,6 +14,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_demo.sh $(DEMO_WORK_DIR)
+
+demo-docsam: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_docsam_demo.sh work_dirs/docsam_demo
 
 test: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)

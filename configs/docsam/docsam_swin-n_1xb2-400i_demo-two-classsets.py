@@ -2,7 +2,7 @@
 # class-name sets at once (11 DocLayNet names and a coarse text/table/figure
 # relabelling); evaluation prints per-dataset metrics for both sets.
 #   python tools/misc/generate_demo_data.py --out data/demo
-#   python tools/train.py configs/docsam/docsam_swin-n_1xb2-400i_demo-two-classsets.py
+#   make demo-docsam   (or tools/misc/run_docsam_demo.sh WORK_DIR)
 _base_ = [
     '../_base_/models/docsam_swin-b.py',
     '../_base_/datasets/docsam_demo_mixed.py',

@@ -284,3 +284,36 @@ def summarize_ids(ids: Dict[str, List[Any]], counts: Dict[str, int]) -> str:
         id_text = ', '.join(str(i) for i in shown)
         items.append(f'{reason}={counts[reason]} (ann ids {id_text}{more})')
     return '; '.join(items)
+
+
+def filter_data_infos(data_list: List[dict], filter_cfg: Optional[dict],
+                      test_mode: bool) -> List[dict]:
+    """Apply an mmdet-style ``filter_cfg`` (``filter_empty_gt``,
+    ``min_size``) to parsed data infos; test mode keeps everything.
+
+    Args:
+        data_list (list[dict]): Data infos with ``instances``, ``width`` and
+            ``height``.
+        filter_cfg (dict, optional): The dataset's filter config.
+        test_mode (bool): Whether the dataset is in test mode.
+
+    Returns:
+        list[dict]: The kept data infos.
+    """
+    if test_mode or filter_cfg is None:
+        return data_list
+    filter_empty_gt = filter_cfg.get('filter_empty_gt', False)
+    min_size = filter_cfg.get('min_size', 0)
+    return [
+        info for info in data_list
+        if (info['instances'] or not filter_empty_gt)
+        and min(info['width'], info['height']) >= min_size
+    ]
+
+
+def precedence_skip_reason(ann: dict, drop_nonzero: bool) -> Optional[str]:
+    """``'precedence'`` when a DocLayNet duplicate (``precedence != 0``)
+    must be dropped, else None."""
+    if drop_nonzero and ann.get('precedence', 0) != 0:
+        return 'precedence'
+    return None

@@ -10,9 +10,9 @@ from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
 from .ann_checks import (AnnotationFormatError, check_categories, check_image,
-                         clean_polygons, is_id, is_number, is_valid_rle,
-                         make_palette, parse_bbox, read_coco_json,
-                         summarize_ids)
+                         filter_data_infos, clean_polygons, is_id, is_number,
+                         is_valid_rle, make_palette, parse_bbox,
+                         read_coco_json, summarize_ids)
 
 
 @DATASETS.register_module()
@@ -214,15 +214,8 @@ class CocoDocDataset(CocoDataset):
         Returns:
             list[dict]: The kept data infos (all of them in test mode).
         """
-        if self.test_mode or self.filter_cfg is None:
-            return self.data_list
-        filter_empty_gt = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        return [
-            info for info in self.data_list
-            if (info['instances'] or not filter_empty_gt)
-            and min(info['width'], info['height']) >= min_size
-        ]
+        return filter_data_infos(self.data_list, self.filter_cfg,
+                                 self.test_mode)
 
     def _filter_annotation(self, ann: dict) -> Optional[str]:
         """Hook for subclasses to drop an annotation before geometry checks.

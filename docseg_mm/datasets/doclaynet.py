@@ -3,6 +3,7 @@
 from typing import Any, Optional
 
 from docseg_mm.registry import DATASETS
+from .ann_checks import precedence_skip_reason
 from .coco_doc import CocoDocDataset
 
 
@@ -64,6 +65,4 @@ class DocLayNetDataset(CocoDocDataset):
         Returns:
             str | None: ``'precedence'`` when dropped, else None.
         """
-        if self.drop_nonzero_precedence and ann.get('precedence', 0) != 0:
-            return 'precedence'
-        return None
+        return precedence_skip_reason(ann, self.drop_nonzero_precedence)

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import AnnotationFormatError
+from .ann_checks import AnnotationFormatError, precedence_skip_reason
 from .coco_doc import CocoDocDataset
 from .docsam_meta import DOCSAM_KEYS, DocSAMMetaMixin
 
@@ -105,9 +105,7 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
         Returns:
             str | None: ``'precedence'`` when dropped, else None.
         """
-        if self.drop_nonzero_precedence and ann.get('precedence', 0) != 0:
-            return 'precedence'
-        return None
+        return precedence_skip_reason(ann, self.drop_nonzero_precedence)
 
     def load_data_list(self) -> List[dict]:
         """Load as :class:`CocoDocDataset` and add the DocSAM keys.

@@ -11,7 +11,8 @@ from mmengine.logging import print_log
 from PIL import Image
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import AnnotationFormatError, make_palette, summarize_ids
+from .ann_checks import (AnnotationFormatError, filter_data_infos,
+                         make_palette, summarize_ids)
 from .docsam_meta import DocSAMMetaMixin, parse_dataset_path
 from .docsam_rectify import (BACKGROUND, category_names, polygons_area,
                              read_image_json, rectify_geometry,
@@ -399,15 +400,8 @@ class DocSAMFolderDataset(DocSAMMetaMixin, BaseDetDataset):
         Returns:
             list[dict]: The kept data infos (all of them in test mode).
         """
-        if self.test_mode or self.filter_cfg is None:
-            return self.data_list
-        filter_empty_gt = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        return [
-            info for info in self.data_list
-            if (info['instances'] or not filter_empty_gt)
-            and min(info['width'], info['height']) >= min_size
-        ]
+        return filter_data_infos(self.data_list, self.filter_cfg,
+                                 self.test_mode)
 
     # ------------------------------------------------------------------
     # bookkeeping

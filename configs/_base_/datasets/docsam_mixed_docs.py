@@ -145,7 +145,8 @@ train_dataloader = dict(
                 dataset_name=name,
                 task=task,
                 filter_cfg=dict(filter_empty_gt=False),
-                pipeline=train_pipeline) for task, name, folder, _ in train_sets
+                pipeline=train_pipeline)
+            for task, name, folder, _ in train_sets
         ]))
 val_dataloader = dict(
     batch_size=1,

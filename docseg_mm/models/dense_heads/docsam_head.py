@@ -91,7 +91,7 @@ class DocSAMHead(BaseModule):
         box_loss_scale: float = 100.,
         train_cfg: Optional[dict] = None,
         test_cfg: Optional[dict] = None,
-        init_cfg: Optional[dict] = None) -> None:
+            init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims
         self.num_queries = num_queries

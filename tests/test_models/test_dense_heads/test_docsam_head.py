@@ -12,7 +12,6 @@ from typing import Sequence
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
