@@ -13,7 +13,7 @@ from docseg_mm.models.losses.background_weighted_ce import (
 from docseg_mm.registry import MODELS
 
 DICE_CFG = dict(
-    type='DiceLoss',
+    type='mmdet.DiceLoss',
     use_sigmoid=True,
     activate=True,
     naive_dice=True,
@@ -21,7 +21,7 @@ DICE_CFG = dict(
     reduction='mean',
     loss_weight=5.0)
 FOCAL_CFG = dict(
-    type='FocalLoss',
+    type='mmdet.FocalLoss',
     use_sigmoid=True,
     gamma=2.0,
     alpha=0.25,
@@ -143,10 +143,10 @@ def test_mmdet_diou_loss_config():
     pred, gt = random_boxes(gen, 8), random_boxes(gen, 8)
     gt[:3] = pred[:3] + torch.tensor([3.0, -2.0, 5.0, 1.0])  # overlapping
     expected = distance_box_iou_loss(pred, gt, reduction='mean')
-    loss = MMDET_MODELS.build(dict(type='DIoULoss', loss_weight=1.0))(pred, gt)
+    loss = MMDET_MODELS.build(dict(type='mmdet.DIoULoss', loss_weight=1.0))(pred, gt)
     assert loss.item() == pytest.approx(expected.item(), abs=1e-5)
     # eps=1e-7 makes the two implementations coincide term by term
-    loss = MMDET_MODELS.build(dict(type='DIoULoss', eps=1e-7))(
+    loss = MMDET_MODELS.build(dict(type='mmdet.DIoULoss', eps=1e-7))(
         pred, gt, reduction_override='none')
     torch.testing.assert_close(
         loss, distance_box_iou_loss(pred, gt), atol=1e-6, rtol=1e-6)
@@ -156,7 +156,7 @@ def test_mmdet_smooth_l1_loss_config():
     gen = torch.Generator().manual_seed(7)
     pred, gt = random_boxes(gen, 8), random_boxes(gen, 8)
     gt[:4] = pred[:4] + torch.rand(4, 4, generator=gen) * 50  # |d| < 1
-    loss = MMDET_MODELS.build(dict(type='SmoothL1Loss', beta=1.0))(pred / 100,
+    loss = MMDET_MODELS.build(dict(type='mmdet.SmoothL1Loss', beta=1.0))(pred / 100,
                                                                    gt / 100)
     expected = F.smooth_l1_loss(pred / 100, gt / 100, beta=1.0)
     assert loss.item() == pytest.approx(expected.item(), abs=1e-6)
