@@ -37,8 +37,9 @@ class DocSAMHead(BaseModule):
         text_encoder (dict | nn.Module): Class-name encoder returning
             ``(B, K, text_dims)`` embeddings and a padding mask (see
             ``ClassNameEncoder``).
-        decoder (dict | nn.Module): :class:`HybridQueryDecoder` arguments
-            or module. Defaults to ``dict()``.
+        decoder (dict | nn.Module): Decoder config (type defaults to
+            :class:`HybridQueryDecoder`, ``embed_dims`` to the head's) or
+            module. Defaults to ``dict()``.
         embed_dims (int): Query channels. Defaults to 256.
         text_dims (int): Sentence embedding size. Defaults to 384.
         num_queries (int): Instance queries. Defaults to 900.
@@ -101,7 +102,10 @@ class DocSAMHead(BaseModule):
         self.instance_queries = nn.Embedding(num_queries, embed_dims)
         self.instance_posembs = nn.Embedding(num_queries, embed_dims)
         if isinstance(decoder, dict):
-            decoder = HybridQueryDecoder(embed_dims=embed_dims, **decoder)
+            decoder = dict(decoder)
+            decoder.setdefault('type', HybridQueryDecoder)
+            decoder.setdefault('embed_dims', embed_dims)
+            decoder = MODELS.build(decoder)
         self.decoder = decoder
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import roi_align
 
+from docseg_mm.registry import MODELS
 from ..utils.query_selection import gather_queries, select_queries
 from .docsam_mlp import DocSAMMLP, init_mlp_weights
 from .docsam_predictors import DotProductClassPredictor, QueryMaskPredictor
@@ -15,6 +16,7 @@ from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
 from .learnable_pos_embed import LearnablePositionEmbedding2d
 
 
+@MODELS.register_module()
 class HybridQueryDecoder(nn.Module):
     """Refines instance and semantic queries over ``num_stages`` stages.
 
