@@ -6,9 +6,7 @@ use a parameter-free, deterministic text encoder (a hash of each class name
 seeds its embedding) instead of the MiniLM ``ClassNameEncoder``; one test
 uses the real encoder.
 """
-import hashlib
 import os.path as osp
-from typing import Sequence
 
 import pytest
 import torch
@@ -16,10 +14,11 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.structures import InstanceData
-from torch import nn
 
 from docseg_mm.models.dense_heads.docsam_head import DocSAMHead
 from docseg_mm.utils import register_all_modules
+from ..docsam_helpers import HashNameEncoder
+from ..docsam_helpers import one_thread  # noqa: F401 (autouse fixture)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -31,42 +30,6 @@ EMBED = 16
 TEXT = 12
 LEVELS = ((2, 2), (4, 4), (8, 8), (16, 16))  # strides 32..4 of 64x64
 IN_SIZE = (64, 64)
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Tiny ops are much faster single-threaded on a shared 2-core CPU."""
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
-
-class HashNameEncoder(nn.Module):
-    """Deterministic, parameter-free class-name encoder for tests.
-
-    ``forward(class_names) -> ((B, K, dims) embeddings, (B, K) padding)``;
-    the embedding of a name only depends on the name.
-    """
-
-    def __init__(self, dims: int = TEXT) -> None:
-        super().__init__()
-        self.dims = dims
-
-    def embed(self, name: str) -> torch.Tensor:
-        seed = int(hashlib.md5(name.encode()).hexdigest()[:8], 16)
-        return torch.randn(
-            self.dims, generator=torch.Generator().manual_seed(seed))
-
-    def forward(self, class_names: Sequence[Sequence[str]]):
-        k = max(len(n) for n in class_names)
-        emb = torch.zeros(len(class_names), k, self.dims)
-        pad = torch.ones(len(class_names), k, dtype=torch.bool)
-        for b, names in enumerate(class_names):
-            for i, n in enumerate(names):
-                emb[b, i] = self.embed(n)
-                pad[b, i] = False
-        return emb, pad
 
 
 def train_cfg(jitter=False):

@@ -5,9 +5,7 @@ The model is a tiny Swin + pixel decoder + DocSAM head whose text encoder is
 a parameter-free hash embedding of each class name (no MiniLM load), so the
 same weights can be trained on one class-name list and evaluated on another.
 """
-import hashlib
 import os.path as osp
-from typing import Sequence
 
 import pytest
 import torch
@@ -15,11 +13,12 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.structures import InstanceData
-from torch import nn
 
 from docseg_mm.models.dense_heads.docsam_head import DocSAMHead
 from docseg_mm.models.segmentors.docsam import DocSAM
 from docseg_mm.utils import register_all_modules
+from ..docsam_helpers import HashNameEncoder
+from ..docsam_helpers import one_thread  # noqa: F401 (autouse fixture)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -31,36 +30,6 @@ EMBED = 16
 TEXT = 12
 SET_A = ('Text', 'Table', 'Picture', 'A _background_')
 SET_B = ('text', 'figure', 'B _background_')
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Tiny ops are much faster single-threaded on a shared 2-core CPU."""
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
-
-class HashNameEncoder(nn.Module):
-    """Deterministic, parameter-free class-name encoder for tests."""
-
-    def __init__(self, dims: int = TEXT) -> None:
-        super().__init__()
-        self.dims = dims
-
-    def forward(self, class_names: Sequence[Sequence[str]]):
-        k = max(len(n) for n in class_names)
-        emb = torch.zeros(len(class_names), k, self.dims)
-        pad = torch.ones(len(class_names), k, dtype=torch.bool)
-        for b, names in enumerate(class_names):
-            for i, n in enumerate(names):
-                seed = int(hashlib.md5(n.encode()).hexdigest()[:8], 16)
-                emb[b, i] = torch.randn(
-                    self.dims,
-                    generator=torch.Generator().manual_seed(seed))
-                pad[b, i] = False
-        return emb, pad
 
 
 def tiny_docsam(seed=0, test_cfg=None):
@@ -93,7 +62,7 @@ def tiny_docsam(seed=0, test_cfg=None):
         fusion_mid_channels=8,
         norm_cfg=dict(type='GN', num_groups=4))
     head = DocSAMHead(
-        text_encoder=HashNameEncoder(),
+        text_encoder=HashNameEncoder(TEXT),
         decoder=dict(
             num_stages=4,
             num_levels=4,
