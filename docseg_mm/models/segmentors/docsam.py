@@ -147,7 +147,8 @@ class DocSAM(BaseDetector):
             chunk = patches[start:start + step]
             h = max(p.shape[-2] for p in chunk)
             w = max(p.shape[-1] for p in chunk)
-            div = 32
+            # pad like the data preprocessor does for training batches
+            div = getattr(self.data_preprocessor, 'pad_size_divisor', 1) or 1
             h, w = -(-h // div) * div, -(-w // div) * div
             batch = chunk[0].new_zeros((len(chunk), 3, h, w))
             image_bboxes = batch.new_zeros((len(chunk), 4))
