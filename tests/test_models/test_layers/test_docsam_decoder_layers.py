@@ -7,7 +7,6 @@ key dump of the released DocSAM-base checkpoint
 (``tests/data/checkpoint_keys/docsam_base_state_dict_keys.txt``).
 """
 import ast
-import importlib.util
 import math
 import os.path as osp
 import sys
@@ -28,7 +27,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 KEY_FILE = osp.join(REPO, 'tests', 'data', 'checkpoint_keys',
                     'docsam_base_state_dict_keys.txt')
-CONVERTER = osp.join(REPO, 'tools', 'model_converters', 'docsam_to_docseg.py')
 MODEL_CFG = osp.join(REPO, 'configs', '_base_', 'models', 'docsam_swin-b.py')
 DEC = 'mask2former.model.transformer_module.decoder.'
 
@@ -451,11 +449,8 @@ def test_docsam_conv_mlp_names_and_forward():
 # Whole DocSAM-base model vs the released checkpoint layout
 # ---------------------------------------------------------------------------
 def _load_converter():
-    spec = importlib.util.spec_from_file_location('_docsam_conv_for_layers',
-                                                  CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from docseg_mm.models.converters import docsam
+    return docsam
 
 
 def _meta_source_state_dict():

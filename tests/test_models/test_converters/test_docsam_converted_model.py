@@ -6,7 +6,6 @@ A synthetic state dict with exactly the 1550 keys and shapes of
 DocSAM-Base model of ``configs/_base_/models/docsam_swin-b.py`` built with
 ``faithful=True`` (bias-free query-fusion layers), then run on a small page.
 """
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -14,28 +13,15 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
+from docseg_mm.models.converters import docsam as conv
 from docseg_mm.registry import MODELS
 from docseg_mm.utils import register_all_modules
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .docsam_sources import REPO, build_docsam_base_state_dict
 
 
 @pytest.fixture(scope='module')
 def converted():
-    helpers = _load(
-        osp.join(REPO, 'tests', 'test_tools', 'test_docsam_converter.py'),
-        'docsam_converter_test_helpers')
-    conv = _load(
-        osp.join(REPO, 'tools', 'model_converters', 'docsam_to_docseg.py'),
-        'docsam_to_docseg')
-    src = helpers.build_docsam_base_state_dict(seed=0)
+    src = build_docsam_base_state_dict(seed=0)
     for key, value in src.items():
         if value.is_floating_point():
             value.mul_(0.02)  # keep activations of random weights tame

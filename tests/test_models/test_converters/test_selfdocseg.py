@@ -2,140 +2,24 @@
 """Tests of the SelfDocSeg checkpoint converters.
 
 The source state dicts are synthetic (random tensors) but have exactly the
-keys and shapes of the original checkpoints: they are read from the key dumps
-in ``../shared/reference/checkpoint_keys/`` next to the repository, or, where
-that folder is absent, generated from a re-built original module topology
-(torchvision ResNet-50 + lightly-style BYOL heads).
+keys and shapes of the original checkpoints (see
+:mod:`.selfdocseg_sources`).
 """
 import argparse
-import ast
-import copy
-import importlib.util
 import os.path as osp
-from collections import OrderedDict
-from typing import Dict, Tuple
 
 import pytest
 import torch
 import torch.nn as nn
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-KEY_DIR = osp.join(REPO, 'tests', 'data', 'checkpoint_keys')
-LIGHTNING_KEY_FILE = osp.join(KEY_DIR,
-                              'selfdocseg_lightning_state_dict_keys.txt')
-ENCODER_KEY_FILE = osp.join(
-    KEY_DIR, 'selfdocseg_extracted_torchvision_resnet50_keys.txt')
-CONVERTER_DIR = osp.join(REPO, 'tools', 'model_converters')
-
-Shapes = Dict[str, Tuple[int, ...]]
-
-
-def _load_tool(name: str):
-    path = osp.join(CONVERTER_DIR, f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'_test_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-conv = _load_tool('selfdocseg_to_docseg')
-export = _load_tool('selfdocseg_export_encoder')
-
-TV_TO_SEQ = {v: k for k, v in conv.SEQ_TO_TORCHVISION.items()}
-
-
-# ---------------------------------------------------------------------------
-# Source layouts
-# ---------------------------------------------------------------------------
-def read_key_file(path: str) -> Shapes:
-    """Read ``name<TAB>shape`` lines."""
-    shapes: Shapes = OrderedDict()
-    with open(path) as f:
-        for line in f:
-            if line.strip():
-                name, shape = line.rstrip('\n').split('\t')
-                shapes[name] = tuple(ast.literal_eval(shape))
-    return shapes
-
-
-class _LightlyHead(nn.Module):
-    """lightly 1.2.35 BYOL projection / prediction head."""
-
-    def __init__(self, in_ch: int, hid_ch: int, out_ch: int) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Linear(in_ch, hid_ch, bias=False), nn.BatchNorm1d(hid_ch),
-            nn.ReLU(), nn.Linear(hid_ch, out_ch))
-
-
-class _OriginalSelfDocSeg(nn.Module):
-    """Tensor layout of ``SelfDocSeg(BenchmarkModule)`` of train_ssl.py."""
-
-    def __init__(self) -> None:
-        import torchvision
-        super().__init__()
-        self.dummy_param = nn.Parameter(torch.empty(0))
-        resnet = torchvision.models.resnet50(weights=None)
-        self.bb_feat = nn.Sequential(*list(resnet.children())[:-2],
-                                     nn.Upsample(scale_factor=4))
-        self.bb_vec = nn.Sequential(
-            nn.AdaptiveAvgPool2d((1, 1)), nn.AdaptiveAvgPool2d(1))
-        self.backbone = nn.Sequential(self.bb_feat, self.bb_vec)
-        self.projection_head = _LightlyHead(2048, 4096, 256)
-        self.prediction_head = _LightlyHead(256, 4096, 256)
-        self.mask_localizer = nn.Sequential(
-            nn.Conv2d(4096, 1, kernel_size=1), nn.Sigmoid())
-        self.bb_feat_momentum = copy.deepcopy(self.bb_feat)
-        self.bb_vec_momentum = copy.deepcopy(self.bb_vec)
-        self.projection_head_momentum = copy.deepcopy(self.projection_head)
-
-
-def rebuilt_lightning_shapes() -> Shapes:
-    with torch.device('meta'):
-        sd = _OriginalSelfDocSeg().state_dict(keep_vars=False)
-    return OrderedDict((k, tuple(v.shape)) for k, v in sd.items())
-
-
-def rebuilt_encoder_shapes() -> Shapes:
-    import torchvision
-    with torch.device('meta'):
-        sd = torchvision.models.resnet50(weights=None).state_dict()
-    return OrderedDict((k, tuple(v.shape)) for k, v in sd.items())
-
-
-def lightning_shapes() -> Tuple[Shapes, str]:
-    if osp.isfile(LIGHTNING_KEY_FILE):
-        return read_key_file(LIGHTNING_KEY_FILE), 'key file'
-    return rebuilt_lightning_shapes(), 'rebuilt torchvision topology'
-
-
-def encoder_shapes() -> Tuple[Shapes, str]:
-    if osp.isfile(ENCODER_KEY_FILE):
-        return read_key_file(ENCODER_KEY_FILE), 'key file'
-    return rebuilt_encoder_shapes(), 'rebuilt torchvision resnet50'
-
-
-def random_state_dict(shapes: Shapes, seed: int) -> Dict[str, torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    sd: Dict[str, torch.Tensor] = OrderedDict()
-    for name, shape in shapes.items():
-        if name.endswith('num_batches_tracked'):
-            sd[name] = torch.randint(1, 10**6, shape, generator=gen)
-        else:
-            sd[name] = torch.randn(shape, generator=gen)
-    return sd
-
-
-@pytest.fixture(scope='module')
-def lightning_sd() -> Dict[str, torch.Tensor]:
-    shapes, _ = lightning_shapes()
-    sd = random_state_dict(shapes, seed=0)
-    # backbone.0.* is the same online encoder saved twice: equal values,
-    # separate storage, so that equality is checked by value.
-    for name in sd:
-        if name.startswith('backbone.0.'):
-            sd[name] = sd['bb_feat.' + name[len('backbone.0.'):]].clone()
-    return sd
+from docseg_mm.models.converters import selfdocseg as conv
+from docseg_mm.models.converters import selfdocseg as export
+from docseg_mm.models.converters.loading import UnsafeCheckpointError
+from .selfdocseg_sources import (ENCODER_KEY_FILE, LIGHTNING_KEY_FILE,
+                                 encoder_forms, encoder_shapes,
+                                 lightning_shapes, read_key_file,
+                                 rebuilt_encoder_shapes,
+                                 rebuilt_lightning_shapes, shapes_of)
 
 
 @pytest.fixture(scope='module')
@@ -163,24 +47,6 @@ def _target_model() -> nn.Module:
         nn.Sequential(model.backbone, model.neck), momentum=0.01,
         end_momentum=0.01)
     return model
-
-
-def _shapes_of(sd: Dict[str, torch.Tensor]) -> Dict[str, tuple]:
-    return {k: tuple(v.shape) for k, v in sd.items()}
-
-
-# ---------------------------------------------------------------------------
-# Reference layouts
-# ---------------------------------------------------------------------------
-def test_resnet50_table_matches_torchvision_and_mmpretrain():
-    from mmpretrain.models.backbones import ResNet
-    tv = rebuilt_encoder_shapes()
-    tv.pop('fc.weight')
-    tv.pop('fc.bias')
-    assert list(conv.RESNET50_SHAPES.items()) == list(tv.items())
-    mm = _shapes_of(ResNet(depth=50).state_dict())
-    assert mm == dict(conv.RESNET50_SHAPES)
-    assert len(conv.RESNET50_SHAPES) == 318
 
 
 def test_key_files_match_rebuilt_original_topology():
@@ -256,8 +122,8 @@ def test_values_and_shapes_preserved(lightning_sd, converted):
 def test_output_matches_real_target_model(converted):
     out, _ = converted
     model = _target_model()
-    expected = _shapes_of(model.state_dict())
-    assert _shapes_of(out) == expected
+    expected = shapes_of(model.state_dict())
+    assert shapes_of(out) == expected
     assert sorted(conv.expected_docseg_keys()) == sorted(expected)
     # per part, as the model author will check it
     for prefix, part in (('backbone.', model.backbone),
@@ -267,7 +133,7 @@ def test_output_matches_real_target_model(converted):
                          ('target_net.module.1.', model.target_net.module[1])):
         got = {k[len(prefix):]: tuple(v.shape) for k, v in out.items()
                if k.startswith(prefix)}
-        assert got == _shapes_of(part.state_dict()), prefix
+        assert got == shapes_of(part.state_dict()), prefix
     missing, unexpected = model.load_state_dict(out, strict=True)
     assert not missing and not unexpected
     for k, v in model.state_dict().items():
@@ -345,49 +211,6 @@ def test_select_backbone(converted):
 # ---------------------------------------------------------------------------
 # Extracted torchvision encoder -> backbone.*
 # ---------------------------------------------------------------------------
-def _to_seq(tv_name: str) -> str:
-    head, _, rest = tv_name.partition('.')
-    return f'{TV_TO_SEQ[head]}.{rest}'
-
-
-@pytest.fixture(scope='module')
-def clean_encoder() -> Dict[str, torch.Tensor]:
-    shapes, _ = encoder_shapes()
-    return random_state_dict(shapes, seed=1)
-
-
-def _encoder_forms(clean: Dict[str, torch.Tensor]) -> Dict[str, dict]:
-    body = {k: v for k, v in clean.items() if not k.startswith('fc.')}
-    return {
-        'clean': clean,
-        'stray 0. + sequential': {'0.' + _to_seq(k): v
-                                  for k, v in body.items()},
-        'stray 0. + torchvision': {'0.' + k: v for k, v in clean.items()},
-        'sequential': {_to_seq(k): v for k, v in body.items()},
-    }
-
-
-def test_encoder_forms_convert_identically(clean_encoder):
-    outputs = {}
-    for form, sd in _encoder_forms(clean_encoder).items():
-        out, report = conv.convert_torchvision_encoder(sd)
-        report.check_complete(list(sd))
-        assert set(report.mapped) | set(report.dropped) == set(sd), form
-        assert set(report.dropped) == {k for k in sd if 'fc.' in k}, form
-        outputs[form] = out
-    ref = outputs['clean']
-    assert list(ref) == ['backbone.' + k for k in conv.RESNET50_SHAPES]
-    for form, out in outputs.items():
-        assert list(out) == list(ref), form
-        for k in ref:
-            assert torch.equal(out[k], ref[k]), (form, k)
-    for k, v in clean_encoder.items():
-        if not k.startswith('fc.'):
-            assert torch.equal(ref['backbone.' + k], v)
-    _, report = conv.convert_torchvision_encoder(clean_encoder)
-    assert 'classifier' in report.dropped['fc.weight']
-
-
 def test_broken_extract_output_matches_lightning(lightning_sd, converted):
     """The stray-``0.`` file extract_encoder.py builds from
     ``module.backbone.state_dict()`` converts to the Lightning backbone."""
@@ -402,50 +225,36 @@ def test_broken_extract_output_matches_lightning(lightning_sd, converted):
         assert torch.equal(v, full[k]), k
 
 
-def test_encoder_errors(clean_encoder):
-    bad = dict(clean_encoder)
-    bad['layer5.0.conv1.weight'] = torch.zeros(1)
-    with pytest.raises(KeyError, match=r'layer5\.0\.conv1\.weight'):
-        conv.convert_torchvision_encoder(bad)
-    mixed = dict(clean_encoder)
-    mixed['0.0.weight'] = clean_encoder['conv1.weight']
-    with pytest.raises(KeyError, match='mixes key forms'):
-        conv.convert_torchvision_encoder(mixed)
-    partial = dict(clean_encoder)
-    del partial['layer3.4.bn2.running_var']
-    with pytest.raises(ValueError, match=r'layer3\.4\.bn2\.running_var'):
-        conv.convert_torchvision_encoder(partial)
-    shaped = dict(clean_encoder)
-    shaped['layer1.0.conv1.weight'] = torch.zeros(64, 64, 3, 3)
-    with pytest.raises(ValueError, match='shape'):
-        conv.convert_torchvision_encoder(shaped)
-
-
 def test_detect_format(lightning_sd, clean_encoder):
     assert conv.detect_format(lightning_sd) == 'lightning'
-    for form, sd in _encoder_forms(clean_encoder).items():
+    for form, sd in encoder_forms(clean_encoder).items():
         assert conv.detect_format(sd) == 'encoder', form
 
 
 # ---------------------------------------------------------------------------
-# Files and CLIs
+# Files (the command lines are tested in tests/test_tools/)
 # ---------------------------------------------------------------------------
-def test_unsafe_pickle_needs_flag(tmp_path):
+def test_unsafe_pickle_is_refused(tmp_path):
+    """A .ckpt that pickles other objects is refused, naming them; there is
+    no switch that turns safe loading off."""
     path = str(tmp_path / 'with_namespace.ckpt')
     torch.save({'state_dict': {'dummy_param': torch.empty(0)},
                 'hyper_parameters': argparse.Namespace(lr=0.2)}, path)
-    with pytest.raises(RuntimeError, match='--unsafe-load'):
+    with pytest.raises(UnsafeCheckpointError,
+                       match='argparse.Namespace') as info:
         conv.load_source(path)
-    obj = conv.load_source(path, unsafe_load=True)
-    assert obj['hyper_parameters'].lr == 0.2
+    assert 'with_namespace.ckpt' in str(info.value)
+    assert 'weights_only=False' not in str(info.value)
+    with pytest.raises(UnsafeCheckpointError):
+        conv.convert_file(path, str(tmp_path / 'out.pth'))
+    assert not osp.exists(tmp_path / 'out.pth')
 
 
-def test_encoder_cli(tmp_path, clean_encoder, capsys):
+def test_encoder_convert_file(tmp_path, clean_encoder):
     src = str(tmp_path / 'encoder.pth')
     dst = str(tmp_path / 'backbone.pth')
     torch.save({'0.' + k: v for k, v in clean_encoder.items()}, src)
-    conv.main([src, dst])
-    printed = capsys.readouterr().out
+    printed = conv.convert_file(src, dst).summary()
     assert 'source format : encoder' in printed and 'dropped' in printed
     ckpt = torch.load(dst, weights_only=True)
     assert ckpt['meta']['layout'] == 'backbone'
@@ -453,10 +262,10 @@ def test_encoder_cli(tmp_path, clean_encoder, capsys):
     assert torch.equal(ckpt['state_dict']['backbone.layer2.3.conv3.weight'],
                        clean_encoder['layer2.3.conv3.weight'])
     with pytest.raises(ValueError, match='one encoder'):
-        conv.main([src, dst, '--which', 'momentum'])
+        conv.convert_file(src, dst, which='momentum')
     # also when wrapped in {'state_dict': ...}
     torch.save({'state_dict': clean_encoder}, src)
-    conv.main([src, dst])
+    conv.convert_file(src, dst)
     wrapped = torch.load(dst, weights_only=True)['state_dict']
     assert all(torch.equal(wrapped[k], v)
                for k, v in ckpt['state_dict'].items())
@@ -469,11 +278,10 @@ def _mmdet_resnet(checkpoint: str) -> nn.Module:
     return resnet
 
 
-def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd,
-                                                   capsys):
+def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd):
     from docseg_mm.utils import load_checkpoint_file
 
-    # 1. Lightning .ckpt -> docseg_mm SelfDocSeg checkpoint (CLI). In a real
+    # 1. Lightning .ckpt -> docseg_mm SelfDocSeg checkpoint. In a real
     # .ckpt backbone.0.* and bb_feat.* are the same tensors (shared storage).
     saved = {k: (lightning_sd['bb_feat.' + k[len('backbone.0.'):]]
                  if k.startswith('backbone.0.') else v)
@@ -482,8 +290,7 @@ def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd,
     torch.save({'state_dict': saved, 'epoch': 799, 'global_step': 1000,
                 'pytorch-lightning_version': '1.8.1'}, ckpt)
     full = str(tmp_path / 'selfdocseg_docseg.pth')
-    conv.main([ckpt, full, '--ema-steps', '5'])
-    printed = capsys.readouterr().out
+    printed = conv.convert_file(ckpt, full, ema_steps=5).summary()
     assert 'mapped        : 662' in printed
     assert 'dropped  318 (duplicate of bb_feat.* (identical))' in printed
     converted = load_checkpoint_file(full)
@@ -497,7 +304,7 @@ def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd,
 
     # 2. backbone-only output from the momentum encoder
     mom = str(tmp_path / 'momentum_backbone.pth')
-    conv.main([ckpt, mom, '--backbone-only', '--which', 'momentum'])
+    conv.convert_file(ckpt, mom, which='momentum', backbone_only=True)
     mom_sd = torch.load(mom, weights_only=True)['state_dict']
     assert len(mom_sd) == 318
     assert torch.equal(mom_sd['backbone.layer3.0.downsample.1.running_var'],
@@ -509,8 +316,8 @@ def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd,
     for which, prefix in (('online', 'backbone.'),
                           ('momentum', 'target_net.module.0.')):
         enc = str(tmp_path / f'{which}_encoder.pth')
-        export.main([train_ckpt, enc, '--which', which])
-        assert '318 tensors' in capsys.readouterr().out
+        exported, _ = export.export_file(train_ckpt, enc, which)
+        assert exported == 318
         exported = torch.load(enc, weights_only=True)
         assert list(exported['state_dict']) == list(conv.RESNET50_SHAPES)
         resnet = _mmdet_resnet(enc)
@@ -526,7 +333,7 @@ def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd,
     # 4. a bare state dict loads into torchvision's resnet50 (fc missing)
     import torchvision
     plain = str(tmp_path / 'plain.pth')
-    export.main([train_ckpt, plain, '--plain'])
+    export.export_file(train_ckpt, plain, plain=True)
     bare = torch.load(plain, weights_only=True)
     with torch.device('meta'):
         tv = torchvision.models.resnet50(weights=None)
@@ -535,7 +342,7 @@ def test_lightning_convert_export_mmdet_round_trip(tmp_path, lightning_sd,
     assert torch.equal(tv.layer4[2].bn3.weight, bare['layer4.2.bn3.weight'])
 
 
-def test_export_reads_mmengine_checkpoint_safely(tmp_path, capsys):
+def test_export_reads_mmengine_checkpoint_safely(tmp_path):
     from mmengine.logging import HistoryBuffer
     weight = torch.randn(64, 3, 7, 7)
     sd = {'backbone.conv1.weight': weight,
@@ -547,8 +354,7 @@ def test_export_reads_mmengine_checkpoint_safely(tmp_path, capsys):
                 'message_hub': {'log_scalars': {
                     'train/loss': HistoryBuffer([1.0, 0.5], [1, 1])}}}, src)
     dst = str(tmp_path / 'encoder.pth')
-    export.main([src, dst])
-    assert '1 tensors' in capsys.readouterr().out
+    assert export.export_file(src, dst) == (1, 2)
     out = torch.load(dst, weights_only=True)
     assert list(out['state_dict']) == ['conv1.weight']
     assert torch.equal(out['state_dict']['conv1.weight'], weight)
@@ -556,7 +362,7 @@ def test_export_reads_mmengine_checkpoint_safely(tmp_path, capsys):
     # arbitrary pickled objects are still refused
     torch.save({'state_dict': sd, 'cfg': argparse.Namespace(a=1)}, src)
     with pytest.raises(Exception, match='(?i)weights.only|global'):
-        export.main([src, dst])
+        export.export_file(src, dst)
 
 
 def test_export_errors(converted):
