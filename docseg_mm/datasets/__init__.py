@@ -7,12 +7,14 @@ from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
 from .docsam_folder import DocSAMFolderDataset
 from .docsam_meta import parse_dataset_path
 from .heterogeneous import HeterogeneousDataset
-from .page_folder import IMG_EXTENSIONS, LoadTiffPage, PageImageFolder
+from .page_folder import IMG_EXTENSIONS, PageImageFolder
 from .publaynet import PubLayNetDataset
 from .samplers import DatasetMixSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
+from .skip_report import SkipReportMixin
 from .transforms import (ImageLoadError, ImageNotFoundError,
-                         ImageSizeMismatchError, LoadDocImageFromFile)
+                         ImageSizeMismatchError, LoadDocImageFromFile,
+                         LoadTiffPage)
 
 __all__ = [
     'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
@@ -20,5 +22,6 @@ __all__ = [
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
     'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
-    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler'
+    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',
+    'SkipReportMixin'
 ]

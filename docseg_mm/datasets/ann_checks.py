@@ -4,13 +4,15 @@
 These functions hold no dataset state. They check the structure of a COCO
 json (``images`` / ``annotations`` / ``categories``) and the geometry of
 single annotations, and raise :class:`AnnotationFormatError` with a message
-that names the annotation file and the offending entry.
+that names the annotation file and the offending entry. Every dataset class
+validates with these; skipped entries are counted and logged with
+:class:`~docseg_mm.datasets.skip_report.SkipReportMixin`.
 """
 import colorsys
 import json
 import math
 from numbers import Real
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from mmengine.fileio import get_local_path
 
@@ -53,13 +55,18 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and value != '')
 
 
-def read_coco_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
+def read_coco_json(ann_file: str,
+                   backend_args: Optional[dict] = None,
+                   optional_keys: Sequence[str] = ()) -> dict:
     """Read a COCO json and check its top-level structure.
 
     Args:
         ann_file (str): Path (or backend URI) of the annotation file.
         backend_args (dict, optional): mmengine file backend arguments.
             Defaults to None.
+        optional_keys (Sequence[str]): Keys of ``images`` / ``annotations``
+            / ``categories`` that may be absent (they become ``[]``).
+            Defaults to ().
 
     Returns:
         dict: The decoded json with list-valued ``images``, ``annotations``
@@ -87,6 +94,8 @@ def read_coco_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
         raise AnnotationFormatError(
             f'annotation file {ann_file!r}: top level must be a json object '
             f'with keys {list(REQUIRED_KEYS)}, got {type(raw).__name__}')
+    for key in optional_keys:
+        raw.setdefault(key, [])
     missing = [k for k in REQUIRED_KEYS if k not in raw]
     if missing:
         raise AnnotationFormatError(
@@ -106,12 +115,15 @@ def read_coco_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
 
 
 def check_categories(categories: List[dict],
-                     ann_file: str) -> List[Tuple[int, str]]:
+                     ann_file: str,
+                     allow_empty: bool = False) -> List[Tuple[int, str]]:
     """Check the ``categories`` list.
 
     Args:
         categories (list[dict]): The json ``categories`` entries.
         ann_file (str): Annotation file, for error messages.
+        allow_empty (bool): Accept an empty list (per-image files whose
+            annotations name their categories). Defaults to False.
 
     Returns:
         list[tuple[int, str]]: ``(id, name)`` pairs in file order.
@@ -138,7 +150,7 @@ def check_categories(categories: List[dict],
                 'defined more than once')
         seen.add(cat_id)
         pairs.append((cat_id, name))
-    if not pairs:
+    if not pairs and not allow_empty:
         raise AnnotationFormatError(
             f'annotation file {ann_file!r}: "categories" is empty')
     return pairs
@@ -267,25 +279,6 @@ def make_palette(num: int) -> List[Tuple[int, int, int]]:
     return palette
 
 
-def summarize_ids(ids: Dict[str, List[Any]], counts: Dict[str, int]) -> str:
-    """Format ``reason=count (ann ids a, b, ...)`` items for a log line.
-
-    Args:
-        ids (dict[str, list]): First offending ids per reason.
-        counts (dict[str, int]): Count per reason.
-
-    Returns:
-        str: Comma separated summary, reasons sorted by name.
-    """
-    items = []
-    for reason in sorted(counts):
-        shown = ids.get(reason, [])
-        more = ', ...' if counts[reason] > len(shown) else ''
-        id_text = ', '.join(str(i) for i in shown)
-        items.append(f'{reason}={counts[reason]} (ann ids {id_text}{more})')
-    return '; '.join(items)
-
-
 def filter_data_infos(data_list: List[dict], filter_cfg: Optional[dict],
                       test_mode: bool) -> List[dict]:
     """Apply an mmdet-style ``filter_cfg`` (``filter_empty_gt``,
@@ -311,9 +304,31 @@ def filter_data_infos(data_list: List[dict], filter_cfg: Optional[dict],
     ]
 
 
+def has_zero_precedence(ann: dict) -> bool:
+    """DocLayNet's rule: ``precedence != 0`` marks the redundant second and
+    third annotations of a double- or triple-annotated page.
+
+    Args:
+        ann (dict): A json annotation (without ``precedence`` it counts as
+            0).
+
+    Returns:
+        bool: True for an annotation to keep.
+    """
+    return ann.get('precedence', 0) == 0
+
+
 def precedence_skip_reason(ann: dict, drop_nonzero: bool) -> Optional[str]:
     """``'precedence'`` when a DocLayNet duplicate (``precedence != 0``)
-    must be dropped, else None."""
-    if drop_nonzero and ann.get('precedence', 0) != 0:
+    must be dropped, else None.
+
+    Args:
+        ann (dict): A json annotation.
+        drop_nonzero (bool): Whether duplicates are dropped at all.
+
+    Returns:
+        str | None: The skip reason.
+    """
+    if drop_nonzero and not has_zero_precedence(ann):
         return 'precedence'
     return None

@@ -10,13 +10,14 @@ from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
 from .ann_checks import (AnnotationFormatError, check_categories, check_image,
-                         filter_data_infos, clean_polygons, is_id, is_number,
+                         clean_polygons, filter_data_infos, is_id, is_number,
                          is_valid_rle, make_palette, parse_bbox,
-                         read_coco_json, summarize_ids)
+                         precedence_skip_reason, read_coco_json)
+from .skip_report import SkipReportMixin
 
 
 @DATASETS.register_module()
-class CocoDocDataset(CocoDataset):
+class CocoDocDataset(SkipReportMixin, CocoDataset):
     """COCO-format document layout dataset that validates its annotations.
 
     Class names come from ``metainfo=dict(classes=...)`` when given, else
@@ -45,7 +46,9 @@ class CocoDocDataset(CocoDataset):
       type); partly bad polygons keep their good parts.
     - ``bad_rle``: a dict segmentation without ``counts``/``size``.
     - ``ignored``: the annotation has ``ignore: true`` (as mmdet).
-    - subclasses add their own (e.g. ``precedence`` for DocLayNet).
+    - ``precedence``: ``precedence != 0`` with
+      ``drop_nonzero_precedence=True`` (DocLayNet's redundant duplicates).
+    - subclasses may add their own (:meth:`_filter_annotation`).
 
     Image entries keep every extra field (``doc_category``, ``page_no``...)
     under its own name in the data info; a field that collides with a
@@ -78,6 +81,10 @@ class CocoDocDataset(CocoDataset):
             a rectangular polygon mask from their (clipped) box, so that
             ``LoadAnnotations(with_mask=True)`` can be used on box-only
             files. Defaults to False.
+        drop_nonzero_precedence (bool): Drop annotations whose
+            ``precedence`` is not 0 (DocLayNet's redundant annotations of
+            double/triple-annotated pages), counted as ``precedence``.
+            Defaults to False.
         check_class_order (bool): Raise if ``classes`` are ordered unlike
             the file's categories, which makes mmdet's ``CocoMetric`` (it
             maps label ``i`` to the ``i``-th selected category in file order)
@@ -111,6 +118,7 @@ class CocoDocDataset(CocoDataset):
                  clip_boxes: bool = True,
                  min_box_size: float = 1.0,
                  bbox_as_missing_mask: bool = False,
+                 drop_nonzero_precedence: bool = False,
                  check_class_order: bool = True,
                  num_logged_ids: int = 5,
                  **kwargs) -> None:
@@ -125,6 +133,7 @@ class CocoDocDataset(CocoDataset):
         self.clip_boxes = clip_boxes
         self.min_box_size = float(min_box_size)
         self.bbox_as_missing_mask = bbox_as_missing_mask
+        self.drop_nonzero_precedence = drop_nonzero_precedence
         self.check_class_order = check_class_order
         self.num_logged_ids = num_logged_ids
         self._reset_stats()
@@ -218,7 +227,10 @@ class CocoDocDataset(CocoDataset):
                                  self.test_mode)
 
     def _filter_annotation(self, ann: dict) -> Optional[str]:
-        """Hook for subclasses to drop an annotation before geometry checks.
+        """Drop an annotation before the geometry checks.
+
+        Drops non-zero ``precedence`` annotations when asked to; subclasses
+        may add their own rules.
 
         Args:
             ann (dict): A json annotation of a selected category.
@@ -226,7 +238,7 @@ class CocoDocDataset(CocoDataset):
         Returns:
             str | None: A skip reason, or None to keep it.
         """
-        return None
+        return precedence_skip_reason(ann, self.drop_nonzero_precedence)
 
     # ------------------------------------------------------------------
     # classes
@@ -432,10 +444,7 @@ class CocoDocDataset(CocoDataset):
     # ------------------------------------------------------------------
     def _reset_stats(self) -> None:
         """Clear :attr:`skipped`, :attr:`skipped_ids`, :attr:`load_stats`."""
-        #: reason -> number of annotations skipped for it
-        self.skipped: Dict[str, int] = {}
-        #: reason -> first ``num_logged_ids`` skipped annotation ids
-        self.skipped_ids: Dict[str, List[Any]] = {}
+        self._reset_skips()
         #: counters: annotations, unselected_category, clipped,
         #: polygon_parts_dropped
         self.load_stats: Dict[str, int] = dict(
@@ -443,14 +452,6 @@ class CocoDocDataset(CocoDataset):
             unselected_category=0,
             clipped=0,
             polygon_parts_dropped=0)
-
-    def _skip(self, reason: str, ann_id: Any) -> None:
-        """Count a skipped annotation; always returns None."""
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
-        ids = self.skipped_ids.setdefault(reason, [])
-        if len(ids) < self.num_logged_ids:
-            ids.append(ann_id)
-        return None
 
     def _build_cat_img_map(self, data_list: List[dict]) -> None:
         """``cat_id -> [img_id]`` over kept instances (mmdet attribute)."""
@@ -475,10 +476,4 @@ class CocoDocDataset(CocoDataset):
         if stats['polygon_parts_dropped']:
             msg += (f', {stats["polygon_parts_dropped"]} degenerate polygon '
                     'parts dropped')
-        level = logging.INFO
-        if self.skipped:
-            msg += (f'; skipped {sum(self.skipped.values())}: ' +
-                    summarize_ids(self.skipped_ids, self.skipped))
-            if set(self.skipped) - self.NOTICE_REASONS:
-                level = logging.WARNING
-        print_log(msg, logger='current', level=level)
+        self._log_load_summary(msg)

@@ -1,9 +1,8 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """DocLayNet (COCO release) layout dataset."""
-from typing import Any, Optional
+from typing import Any
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import precedence_skip_reason
 from .coco_doc import CocoDocDataset
 
 
@@ -53,16 +52,8 @@ class DocLayNetDataset(CocoDocDataset):
                  data_prefix: dict = dict(img='PNG/'),
                  drop_nonzero_precedence: bool = True,
                  **kwargs: Any) -> None:
-        self.drop_nonzero_precedence = drop_nonzero_precedence
-        super().__init__(*args, data_prefix=data_prefix, **kwargs)
-
-    def _filter_annotation(self, ann: dict) -> Optional[str]:
-        """Drop annotations with a non-zero ``precedence``.
-
-        Args:
-            ann (dict): A json annotation of a selected category.
-
-        Returns:
-            str | None: ``'precedence'`` when dropped, else None.
-        """
-        return precedence_skip_reason(ann, self.drop_nonzero_precedence)
+        super().__init__(
+            *args,
+            data_prefix=data_prefix,
+            drop_nonzero_precedence=drop_nonzero_precedence,
+            **kwargs)

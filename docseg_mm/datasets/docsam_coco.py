@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import AnnotationFormatError, precedence_skip_reason
+from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
 from .docsam_meta import DOCSAM_KEYS, DocSAMMetaMixin
 
@@ -55,10 +55,9 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
             None (``f'{dataset_name} _background_'``).
         class_map (dict, optional): Relabelling, see above. Defaults to
             None.
-        drop_nonzero_precedence (bool): Drop annotations whose
-            ``precedence`` is not 0 (DocLayNet's redundant annotations, also
-            in the demo set), counted as ``precedence``. Defaults to False.
-        **kwargs: Keyword arguments of :class:`CocoDocDataset`.
+        **kwargs: Keyword arguments of :class:`CocoDocDataset` (e.g.
+            ``drop_nonzero_precedence`` for DocLayNet's redundant
+            annotations, also in the demo set).
     """
 
     RESERVED_KEYS = CocoDocDataset.RESERVED_KEYS | frozenset(DOCSAM_KEYS)
@@ -69,10 +68,8 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
                  task: str = 'layout',
                  background_name: Optional[str] = None,
                  class_map: Optional[Dict[str, Optional[str]]] = None,
-                 drop_nonzero_precedence: bool = False,
                  **kwargs: Any) -> None:
         self._init_docsam_meta(dataset_name, task, background_name)
-        self.drop_nonzero_precedence = drop_nonzero_precedence
         self.class_map = self._check_class_map(class_map)
         super().__init__(*args, **kwargs)
         if 'classes' not in self._metainfo:  # lazy_init
@@ -95,17 +92,6 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
                     f'class_map[{src!r}] must be a non-empty class name or '
                     f'None (drop), got {dst!r}')
         return dict(class_map)
-
-    def _filter_annotation(self, ann: dict) -> Optional[str]:
-        """Drop non-zero ``precedence`` annotations if asked to.
-
-        Args:
-            ann (dict): A json annotation of a selected category.
-
-        Returns:
-            str | None: ``'precedence'`` when dropped, else None.
-        """
-        return precedence_skip_reason(ann, self.drop_nonzero_precedence)
 
     def load_data_list(self) -> List[dict]:
         """Load as :class:`CocoDocDataset` and add the DocSAM keys.

@@ -1,29 +1,27 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """DocSAM's dataset-folder format: one COCO json per image."""
-import logging
 import os
 import os.path as osp
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmdet.datasets import BaseDetDataset
-from mmengine.logging import print_log
 from PIL import Image
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import (AnnotationFormatError, filter_data_infos,
-                         make_palette, summarize_ids)
+from .ann_checks import AnnotationFormatError, filter_data_infos, make_palette
 from .docsam_meta import DocSAMMetaMixin, parse_dataset_path
 from .docsam_rectify import (BACKGROUND, category_names, polygons_area,
                              read_image_json, rectify_geometry,
                              resolve_category)
+from .skip_report import SkipReportMixin
 
 IMG_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.gif',
                 '.webp')
 
 
 @DATASETS.register_module()
-class DocSAMFolderDataset(DocSAMMetaMixin, BaseDetDataset):
+class DocSAMFolderDataset(SkipReportMixin, DocSAMMetaMixin, BaseDetDataset):
     """A DocSAM dataset folder: ``image/``, ``coco/<stem>.json``, lists.
 
     Layout (``data_root``)::
@@ -134,8 +132,7 @@ class DocSAMFolderDataset(DocSAMMetaMixin, BaseDetDataset):
         self.skip_missing = skip_missing
         self.min_box_size = float(min_box_size)
         self.num_logged_ids = num_logged_ids
-        self.skipped: Dict[str, int] = {}
-        self.skipped_ids: Dict[str, List[str]] = {}
+        self._reset_skips()
         prefix = dict(img=img_dir, ann=ann_dir)
         if resized_img_dir:
             prefix['img_resize'] = resized_img_dir
@@ -165,7 +162,7 @@ class DocSAMFolderDataset(DocSAMMetaMixin, BaseDetDataset):
         Returns:
             list[dict]: One data info per listed image.
         """
-        self.skipped, self.skipped_ids = {}, {}
+        self._reset_skips()
         records = []
         img_index = self._index_dir(self.data_prefix['img'])
         resized = self._index_dir(self.data_prefix.get('img_resize', ''))
@@ -414,14 +411,6 @@ class DocSAMFolderDataset(DocSAMMetaMixin, BaseDetDataset):
                 'skip_unknown=True to skip such annotations')
         self._skip('unknown_category', ref)
 
-    def _skip(self, reason: str, ref: str) -> None:
-        """Count a skipped annotation / entry; always returns None."""
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
-        refs = self.skipped_ids.setdefault(reason, [])
-        if len(refs) < self.num_logged_ids:
-            refs.append(ref)
-        return None
-
     def _log_summary(self, data_list: List[dict]) -> None:
         """Log one line about what was loaded and skipped."""
         kept = sum(len(d['instances']) for d in data_list)
@@ -429,11 +418,4 @@ class DocSAMFolderDataset(DocSAMMetaMixin, BaseDetDataset):
                f'{len(data_list)} images, {kept} instances, '
                f'{len(self._metainfo["classes"])} classes '
                f'{tuple(self._metainfo["classes"])}')
-        level = logging.INFO
-        if self.skipped:
-            msg += (f'; skipped {sum(self.skipped.values())}: ' +
-                    summarize_ids(self.skipped_ids, self.skipped).replace(
-                        'ann ids', 'stem#ann'))
-            if set(self.skipped) - self.NOTICE_REASONS:
-                level = logging.WARNING
-        print_log(msg, logger='current', level=level)
+        self._log_load_summary(msg, label='stem#ann')

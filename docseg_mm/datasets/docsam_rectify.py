@@ -2,15 +2,16 @@
 """Per-image COCO json checks and DocSAM's annotation rectification.
 
 Pure functions used by :class:`DocSAMFolderDataset`: reading one per-image
-COCO dict, resolving ``category_id`` (an int id or a category name) and the
-geometry rules of DocSAM's ``_coco_data_rectify`` (clip to the image, box
-from polygon / polygon from box).
+COCO dict (with the checks of :mod:`.ann_checks`), resolving
+``category_id`` (an int id or a category name) and the geometry rules of
+DocSAM's ``_coco_data_rectify`` (clip to the image, box from polygon /
+polygon from box).
 """
-import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from .ann_checks import (AnnotationFormatError, clean_polygons, is_number,
-                         parse_bbox, polygon_area)
+from .ann_checks import (AnnotationFormatError, check_categories,
+                         clean_polygons, is_number, parse_bbox, polygon_area,
+                         read_coco_json)
 
 BACKGROUND = '_background_'
 Box = Tuple[float, float, float, float]
@@ -32,30 +33,7 @@ def read_image_json(path: str) -> dict:
         FileNotFoundError: The file does not exist.
         AnnotationFormatError: Not json or a malformed structure.
     """
-    try:
-        with open(path, 'rb') as f:
-            raw = json.load(f)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'annotation file not found: {path!r}') from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise AnnotationFormatError(
-            f'annotation file {path!r} is not valid json: {e}') from e
-    if not isinstance(raw, dict):
-        raise AnnotationFormatError(
-            f'annotation file {path!r}: top level must be a json object, got '
-            f'{type(raw).__name__}')
-    raw.setdefault('categories', [])
-    for key in ('images', 'annotations', 'categories'):
-        value = raw.get(key, None)
-        if not isinstance(value, list):
-            raise AnnotationFormatError(
-                f'annotation file {path!r}: {key!r} must be a list, got '
-                f'{type(value).__name__}')
-        for i, entry in enumerate(value):
-            if not isinstance(entry, dict):
-                raise AnnotationFormatError(
-                    f'annotation file {path!r}: {key}[{i}] must be a json '
-                    f'object, got {entry!r:.80}')
+    raw = read_coco_json(path, optional_keys=('categories', ))
     if not raw['images']:
         raise AnnotationFormatError(
             f'annotation file {path!r}: "images" is empty (need images[0] '
@@ -70,7 +48,7 @@ def read_image_json(path: str) -> dict:
 
 
 def category_names(categories: List[dict], path: str) -> Dict[int, str]:
-    """``id -> name`` of a json's ``categories`` (file order).
+    """``id -> name`` of a json's ``categories`` (file order; may be empty).
 
     Args:
         categories (list[dict]): The json categories.
@@ -78,24 +56,11 @@ def category_names(categories: List[dict], path: str) -> Dict[int, str]:
 
     Returns:
         dict[int, str]: Category names by id.
+
+    Raises:
+        AnnotationFormatError: See :func:`.ann_checks.check_categories`.
     """
-    id2name: Dict[int, str] = {}
-    for i, cat in enumerate(categories):
-        cat_id, name = cat.get('id'), cat.get('name')
-        if not isinstance(cat_id, int) or isinstance(cat_id, bool):
-            raise AnnotationFormatError(
-                f'annotation file {path!r}: categories[{i}] ({cat!r:.80}) '
-                'needs an integer "id"')
-        if not isinstance(name, str) or not name:
-            raise AnnotationFormatError(
-                f'annotation file {path!r}: category id {cat_id} needs a '
-                'non-empty string "name"')
-        if cat_id in id2name:
-            raise AnnotationFormatError(
-                f'annotation file {path!r}: category id {cat_id} is defined '
-                'more than once')
-        id2name[cat_id] = name
-    return id2name
+    return dict(check_categories(categories, path, allow_empty=True))
 
 
 def resolve_category(ann: dict, index: int, id2name: Dict[int, str],

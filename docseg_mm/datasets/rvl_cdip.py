@@ -11,7 +11,8 @@ from mmpretrain.datasets import BaseDataset
 
 from docseg_mm.registry import DATASETS
 from .ann_checks import AnnotationFormatError
-from .page_folder import build_pipeline, drop_missing, list_page_images
+from .page_folder import build_pipeline, list_page_images
+from .skip_report import SkipReportMixin
 
 RVL_CDIP_CLASSES = ('letter', 'form', 'email', 'handwritten', 'advertisement',
                     'scientific report', 'scientific publication',
@@ -27,7 +28,7 @@ def normalize_class_name(name: str) -> str:
 
 
 @DATASETS.register_module()
-class RVLCDIPDataset(BaseDataset):
+class RVLCDIPDataset(SkipReportMixin, BaseDataset):
     """RVL-CDIP (400k grayscale TIFF pages, 16 classes).
 
     Two layouts are read:
@@ -71,7 +72,8 @@ class RVLCDIPDataset(BaseDataset):
         extensions (Sequence[str]): Image suffixes of the folder layout.
             Defaults to ``('.tif', '.tiff')``.
         missing_images (str): Listed images that do not exist: ``'error'``
-            (raise, naming file and line), ``'skip'`` (log and drop) or
+            (raise, naming file and line), ``'skip'`` (count as
+            ``missing_image`` in :attr:`skipped`, log and drop) or
             ``'defer'`` (no check at init: fastest; the loader reports).
             Defaults to ``'error'``.
         backend_args (dict, optional): mmengine file backend arguments.
@@ -152,6 +154,7 @@ class RVLCDIPDataset(BaseDataset):
         Returns:
             list[dict]: ``dict(img_path, gt_label)`` per image.
         """
+        self._reset_skips()
         if self.ann_files:
             samples = self._samples_from_label_files()
         else:
@@ -205,9 +208,12 @@ class RVLCDIPDataset(BaseDataset):
         if not samples:
             raise AnnotationFormatError(
                 f'RVL-CDIP label file(s) {self.ann_files} list no image')
-        keep = drop_missing([p for p, _ in samples], wheres,
-                            self.missing_images, 'RVLCDIPDataset',
-                            self.backend_args)
+        keep = self._keep_existing([p for p, _ in samples], wheres,
+                                   self.missing_images, self.backend_args)
+        self._log_load_summary(
+            f'RVLCDIPDataset: {len(keep)} of {len(samples)} listed images',
+            label='first',
+            always=False)
         return [samples[i] for i in keep]
 
     def _folder_labels(self, folders: List[str]) -> Dict[str, int]:

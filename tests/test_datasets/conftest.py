@@ -59,12 +59,14 @@ def write_png(tmp_path) -> Callable[..., str]:
 
 @pytest.fixture
 def log_lines(monkeypatch) -> List[str]:
-    """Collect messages ``print_log`` gets inside ``coco_doc``."""
+    """Collect messages ``print_log`` gets inside ``coco_doc`` and the
+    skip-reporting layer (``skip_report``)."""
     lines: List[str] = []
-    from docseg_mm.datasets import coco_doc
+    from docseg_mm.datasets import coco_doc, skip_report
 
     def _record(msg, logger=None, level=None):
         lines.append(str(msg))
 
     monkeypatch.setattr(coco_doc, 'print_log', _record)
+    monkeypatch.setattr(skip_report, 'print_log', _record)
     return lines

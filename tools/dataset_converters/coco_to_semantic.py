@@ -9,6 +9,7 @@ Example (DocLayNet, duplicates with ``precedence != 0`` dropped)::
 """
 import argparse
 
+from docseg_mm.datasets.ann_checks import has_zero_precedence
 from docseg_mm.datasets.converters import coco_to_semantic
 
 
@@ -31,7 +32,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    keep = (lambda a: a.get('precedence', 0) == 0) if args.doclaynet else None
+    keep = has_zero_precedence if args.doclaynet else None
     stats = coco_to_semantic(args.ann_file, args.out_dir, args.tags,
                              args.classes, args.border, keep)
     print(f'{stats["images"]} masks written to {args.out_dir} '

@@ -1,7 +1,8 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Data transforms registered in ``docseg_mm.registry.TRANSFORMS``."""
-from .loading import (ImageLoadError, ImageNotFoundError,
-                      ImageSizeMismatchError, LoadDocImageFromFile)
+from .loading import (BadImageMixin, ImageLoadError, ImageNotFoundError,
+                      ImageSizeMismatchError, LoadDocImageFromFile,
+                      LoadTiffPage)
 from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
                           layout_mask_throughput)
@@ -9,7 +10,7 @@ from .multi_view import MultiViewWithKeys
 from .seg_map_crop import RandomResizedCropWithSegMap
 
 __all__ = [
-    'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
+    'LoadDocImageFromFile', 'LoadTiffPage', 'BadImageMixin', 'ImageLoadError', 'ImageNotFoundError',
     'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
     'layout_mask_throughput', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
