@@ -5,19 +5,22 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn.functional as F
 from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from docseg_mm.registry import MODELS, TASK_UTILS
 from ..layers.hybrid_query_decoder import HybridQueryDecoder
+from ..utils.docsam_postprocess import (postprocess_instances,
+                                        postprocess_semantic,
+                                        rescale_predictions)
 from ..utils.point_sample_grid import jittered_grid_points, sample_points
 
-ConfigOrModule = Union[dict, nn.Module]
-
-
-def _build(cfg: ConfigOrModule, registry=MODELS) -> nn.Module:
-    return cfg if isinstance(cfg, nn.Module) else registry.build(cfg)
+#: Post-processing settings of :meth:`DocSAMHead.predict_by_feat` (the
+#: original's thresholds).
+DEFAULT_TEST_CFG = dict(
+    score_thr=0.01, mask_thr=0.5, nms_iou=0.25, max_per_img=None)
 
 
 @MODELS.register_module()
@@ -31,7 +34,8 @@ class DocSAMHead(BaseModule):
     its ``num_stages + 1`` outputs, semantic masks (one per class name),
     instance masks, boxes and instance class logits over the class names.
     No layer depends on the number of classes, so the same weights serve any
-    list of class names.
+    list of class names. :meth:`predict_by_feat` turns the last output into
+    scored instances and binary semantic masks.
 
     Args:
         text_encoder (dict | nn.Module): Class-name encoder returning
@@ -55,14 +59,17 @@ class DocSAMHead(BaseModule):
         train_cfg (dict, optional): ``assigner`` (all costs),
             ``stage0_assigner`` (without the mask cost, used where there are
             no instance masks) and ``jitter_points`` (bool). Defaults to None.
-        test_cfg (dict, optional): Unused by the head. Defaults to None.
+        test_cfg (dict, optional): Post-processing: ``score_thr``,
+            ``mask_thr``, ``nms_iou``, ``max_per_img`` (see
+            :func:`~docseg_mm.models.utils.postprocess_instances`); other
+            keys are ignored. Defaults to None (:data:`DEFAULT_TEST_CFG`).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
     def __init__(
         self,
-        text_encoder: ConfigOrModule,
-        decoder: ConfigOrModule = dict(),
+        text_encoder: Union[ConfigType, nn.Module],
+        decoder: Union[ConfigType, nn.Module] = dict(),
         embed_dims: int = 256,
         text_dims: int = 384,
         num_queries: int = 900,
@@ -90,13 +97,15 @@ class DocSAMHead(BaseModule):
         loss_sem_dice: Optional[dict] = None,
         loss_sem_focal: Optional[dict] = None,
         box_loss_scale: float = 100.,
-        train_cfg: Optional[dict] = None,
-        test_cfg: Optional[dict] = None,
-            init_cfg: Optional[dict] = None) -> None:
+        train_cfg: OptConfigType = None,
+        test_cfg: OptConfigType = None,
+            init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims
         self.num_queries = num_queries
-        self.text_encoder = _build(text_encoder)
+        if not isinstance(text_encoder, nn.Module):
+            text_encoder = MODELS.build(text_encoder)
+        self.text_encoder = text_encoder
         self.semantic_query_projection = nn.Linear(text_dims, embed_dims)
         self.proposal_bboxes = nn.Embedding(num_queries, 4)
         self.instance_queries = nn.Embedding(num_queries, embed_dims)
@@ -116,7 +125,7 @@ class DocSAMHead(BaseModule):
         self.loss_sem_focal = MODELS.build(loss_sem_focal or loss_focal)
         self.box_loss_scale = box_loss_scale
         self.train_cfg = train_cfg or {}
-        self.test_cfg = test_cfg or {}
+        self.test_cfg = dict(DEFAULT_TEST_CFG, **(test_cfg or {}))
         if self.train_cfg:
             self.assigner = TASK_UTILS.build(self.train_cfg['assigner'])
             self.stage0_assigner = TASK_UTILS.build(
@@ -189,6 +198,120 @@ class DocSAMHead(BaseModule):
         return self.decoder(feats, mask_features, image_bboxes, pixel_mask,
                             inst_states, inst_pos, boxes, sem_states,
                             sem_pad, num_labels)
+
+    # ------------------------------------------------------------------
+    def predict(self,
+                feats: Sequence[Tensor],
+                mask_features: Tensor,
+                image_bboxes: Tensor,
+                pixel_mask: Tensor,
+                batch_img_metas: Sequence[dict],
+                rescale: bool = False,
+                cfg: Optional[dict] = None
+                ) -> List[Tuple[InstanceData, Tensor]]:
+        """Run the decoder and post-process its last output.
+
+        Args:
+            feats (Sequence[Tensor]): Level features, coarse to fine.
+            mask_features (Tensor): ``(B, C, H/4, W/4)``.
+            image_bboxes (Tensor): ``(B, 4)`` valid regions, input pixels.
+            pixel_mask (Tensor): ``(B, H, W)`` 1 = valid pixel.
+            batch_img_metas (Sequence[dict]): Per image ``class_names``
+                (background last) and the keys of :meth:`predict_by_feat`.
+            rescale (bool): Bring results to ``ori_shape``. Defaults to
+                False.
+            cfg (dict, optional): Post-processing settings overriding
+                :attr:`test_cfg`. Defaults to None.
+
+        Returns:
+            list[tuple[InstanceData, Tensor]]: See :meth:`predict_by_feat`.
+        """
+        class_names = [meta['class_names'] for meta in batch_img_metas]
+        outputs = self(feats, mask_features, image_bboxes, pixel_mask,
+                       class_names)
+        return self.predict_by_feat(
+            outputs[-1], batch_img_metas, rescale=rescale, cfg=cfg)
+
+    def predict_by_feat(self,
+                        outputs: Dict,
+                        batch_img_metas: Sequence[dict],
+                        rescale: bool = False,
+                        cfg: Optional[dict] = None
+                        ) -> List[Tuple[InstanceData, Tensor]]:
+        """Scored instances and semantic masks from one decoder output.
+
+        The stride-4 maps cover the padded batch (``batch_input_shape``);
+        they are cropped to the cells that cover ``img_shape`` and resized
+        to a slightly larger size than ``out_shape`` so that the crop back
+        to ``out_shape`` is exact.
+
+        Args:
+            outputs (dict): One output of :meth:`forward` (``cls_logits``,
+                ``mask_logits``, ``boxes``, ``sem_logits``,
+                ``padding_mask``).
+            batch_img_metas (Sequence[dict]): Per image: ``class_names``,
+                ``img_shape`` (its valid (h, w) in the batch),
+                ``batch_input_shape`` (padded (H, W) of the batch),
+                optionally ``out_shape`` (the (h, w) results are made at,
+                default ``img_shape``; the sliding-window thumbnail asks for
+                the full image) and, with ``rescale``, ``ori_shape`` and
+                ``scale_factor``.
+            rescale (bool): Bring results to ``ori_shape``. Defaults to
+                False.
+            cfg (dict, optional): Post-processing settings overriding
+                :attr:`test_cfg`. Defaults to None.
+
+        Returns:
+            list[tuple[InstanceData, Tensor]]: Per image ``pred_instances``
+            (``masks`` bool, ``scores``, ``labels`` over the non-background
+            classes, ``bboxes`` xyxy) and ``(C - 1, h, w)`` bool semantic
+            masks.
+        """
+        cfg = dict(self.test_cfg, **(cfg or {}))
+        results = []
+        for i, meta in enumerate(batch_img_metas):
+            num = len(meta['class_names'])
+            valid = ~outputs['padding_mask'][i]
+            inst, sem = self._predict_one(
+                outputs['cls_logits'][i, valid, :num],
+                outputs['mask_logits'][i, valid], outputs['boxes'][i, valid],
+                outputs['sem_logits'][i, :num], meta, cfg)
+            if rescale:
+                inst, sem = rescale_predictions(inst, sem, meta)
+            results.append((inst, sem))
+        return results
+
+    @staticmethod
+    def _predict_one(cls_logits: Tensor, mask_logits: Tensor, boxes: Tensor,
+                     sem_logits: Tensor, meta: dict,
+                     cfg: dict) -> Tuple[InstanceData, Tensor]:
+        """Post-process one image (see :meth:`predict_by_feat`)."""
+        in_size = tuple(meta['img_shape'][:2])
+        out_size = tuple(meta.get('out_shape', in_size)[:2])
+        pad_size = tuple(meta['batch_input_shape'][:2])
+        h4 = -(-in_size[0] * mask_logits.shape[-2] // pad_size[0])
+        w4 = -(-in_size[1] * mask_logits.shape[-1] // pad_size[1])
+        cover = (h4 * pad_size[0] / mask_logits.shape[-2],
+                 w4 * pad_size[1] / mask_logits.shape[-1])
+        sy, sx = out_size[0] / in_size[0], out_size[1] / in_size[1]
+        big = (int(round(cover[0] * sy)), int(round(cover[1] * sx)))
+        big = (max(big[0], out_size[0]), max(big[1], out_size[1]))
+        inst = postprocess_instances(
+            cls_logits,
+            mask_logits[:, :h4, :w4],
+            boxes,
+            in_size=(int(round(cover[0])), int(round(cover[1]))),
+            out_size=big,
+            score_thr=cfg['score_thr'],
+            mask_thr=cfg['mask_thr'],
+            nms_iou=cfg['nms_iou'],
+            max_per_img=cfg['max_per_img'])
+        inst.masks = inst.masks[:, :out_size[0], :out_size[1]]
+        if len(inst):
+            inst.bboxes[:, 0::2] = inst.bboxes[:, 0::2].clamp(0, out_size[1])
+            inst.bboxes[:, 1::2] = inst.bboxes[:, 1::2].clamp(0, out_size[0])
+        sem = postprocess_semantic(sem_logits[:, :h4, :w4], big)
+        return inst, sem[:, :out_size[0], :out_size[1]]
 
     # ------------------------------------------------------------------
     @staticmethod

@@ -2,24 +2,32 @@
 """DocSAM: one segmentor for many document segmentation tasks."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
 import torch.nn.functional as F
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptConfigType
+from mmengine.model.utils import stack_batch
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor, nn
 
 from docseg_mm.registry import MODELS
-from ..utils.docsam_postprocess import (postprocess_instances,
-                                        postprocess_semantic)
+from ..utils.docsam_postprocess import rescale_predictions
 from ..utils.sliding_window import (merge_slide_instances,
                                     merge_slide_semantic, slide_window_boxes)
 
-ConfigOrModule = Union[dict, nn.Module]
+#: What the segmentor itself does at test time; the post-processing
+#: thresholds are the head's (``DocSAMHead.test_cfg``).
+DEFAULT_TEST_CFG = dict(
+    mode='whole',
+    patch_size=(640, 640),
+    stride=(320, 320),
+    batch_size=16,
+    merge_nms_iou=0.5,
+    thumb_score_factor=0.75,
+    border_score_factor=0.5)
 
-
-def _build(cfg: ConfigOrModule) -> nn.Module:
-    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+#: One image's results: instances and (C - 1, H, W) bool semantic masks.
+Result = Tuple[InstanceData, Tensor]
 
 
 @MODELS.register_module()
@@ -33,6 +41,12 @@ class DocSAM(BaseDetector):
     non-background classes) and ``pred_sem_masks`` (one binary map per
     non-background class; a pixel may belong to several).
 
+    At test time the segmentor only decides what goes through the network:
+    the whole images, or (``mode='slide'``) a thumbnail plus sliding windows
+    of each image, batched with the data preprocessor's padding; the head
+    post-processes (:meth:`DocSAMHead.predict_by_feat`) and the windows are
+    merged here.
+
     Args:
         backbone (dict | nn.Module): Backbone returning 4 maps at strides
             4, 8, 16, 32 (e.g. ``mmdet.SwinTransformer``).
@@ -40,57 +54,52 @@ class DocSAM(BaseDetector):
         head (dict | nn.Module): ``DocSAMHead``.
         train_cfg (dict, optional): Passed to the head. Defaults to None.
         test_cfg (dict, optional): ``mode`` ('whole' or 'slide'),
-            ``patch_size``, ``stride``, ``batch_size`` (patches per forward),
-            ``score_thr``, ``mask_thr``, ``nms_iou`` (per patch),
-            ``merge_nms_iou``, ``thumb_score_factor``,
-            ``border_score_factor``, ``max_per_img``. Defaults to whole-image
-            prediction with the original's thresholds.
+            ``patch_size``, ``stride``, ``batch_size`` (images or patches
+            per forward), ``merge_nms_iou``, ``thumb_score_factor``,
+            ``border_score_factor``, and the head's post-processing keys
+            (``score_thr``, ``mask_thr``, ``nms_iou`` per patch,
+            ``max_per_img``). Defaults to whole-image prediction with the
+            original's thresholds.
         data_preprocessor (dict, optional): Defaults to None.
         init_cfg (dict, optional): Defaults to None.
     """
 
     def __init__(self,
-                 backbone: ConfigOrModule,
-                 neck: ConfigOrModule,
-                 head: ConfigOrModule,
-                 train_cfg: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 backbone: Union[ConfigType, nn.Module],
+                 neck: Union[ConfigType, nn.Module],
+                 head: Union[ConfigType, nn.Module],
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptConfigType = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = _build(backbone)
-        self.neck = _build(neck)
-        if isinstance(head, dict):
-            head = dict(head, train_cfg=train_cfg, test_cfg=test_cfg)
-        self.head = _build(head)
+        if not isinstance(backbone, nn.Module):
+            backbone = MODELS.build(backbone)
+        self.backbone = backbone
+        if not isinstance(neck, nn.Module):
+            neck = MODELS.build(neck)
+        self.neck = neck
+        if not isinstance(head, nn.Module):
+            head = MODELS.build(
+                dict(head, train_cfg=train_cfg, test_cfg=test_cfg))
+        self.head = head
         self.train_cfg = train_cfg
-        self.test_cfg = dict(
-            mode='whole',
-            patch_size=(640, 640),
-            stride=(320, 320),
-            batch_size=16,
-            score_thr=0.01,
-            mask_thr=0.5,
-            nms_iou=0.25,
-            merge_nms_iou=0.5,
-            thumb_score_factor=0.75,
-            border_score_factor=0.5,
-            max_per_img=None)
+        self.test_cfg = dict(DEFAULT_TEST_CFG, **self.head.test_cfg)
         self.test_cfg.update(test_cfg or {})
 
     # ------------------------------------------------------------------
     @staticmethod
     def _valid_regions(inputs: Tensor,
-                       batch_data_samples: SampleList) -> Tuple[Tensor,
-                                                                Tensor]:
+                       batch_data_samples: Sequence) -> Tuple[Tensor, Tensor]:
         """``image_bboxes`` (B, 4) and ``pixel_mask`` (B, H, W) of a padded
-        batch."""
+        batch (samples or meta dicts with ``img_shape``)."""
         b, _, h, w = inputs.shape
         boxes = inputs.new_zeros((b, 4))
         mask = inputs.new_zeros((b, h, w))
         for i, sample in enumerate(batch_data_samples):
-            ih, iw = sample.metainfo.get('img_shape', (h, w))[:2]
+            meta = getattr(sample, 'metainfo', sample)
+            ih, iw = meta.get('img_shape', (h, w))[:2]
             boxes[i, 2], boxes[i, 3] = iw, ih
             mask[i, :ih, :iw] = 1
         return boxes, mask
@@ -126,92 +135,55 @@ class DocSAM(BaseDetector):
                          names)
 
     # ------------------------------------------------------------------
+    def _stack(self, patches: Sequence[Tensor]) -> Tensor:
+        """Pad and stack preprocessed patches as the data preprocessor pads
+        a batch (``pad_size_divisor``, ``pad_value``)."""
+        pre = self.data_preprocessor
+        return stack_batch(
+            list(patches),
+            getattr(pre, 'pad_size_divisor', 1) or 1,
+            getattr(pre, 'pad_value', 0))
+
     def _predict_patches(self, patches: Sequence[Tensor],
                          class_names: Sequence[str],
-                         out_sizes: Sequence[Tuple[int, int]]
-                         ) -> List[Tuple[InstanceData, Tensor]]:
-        """Predict instances and semantic maps of image patches.
+                         out_shapes: Sequence[Tuple[int, int]]
+                         ) -> List[Result]:
+        """Predict image patches that share one class-name list.
 
         Args:
             patches (Sequence[Tensor]): ``(3, h, w)`` preprocessed patches.
             class_names (Sequence[str]): Class names, background last.
-            out_sizes (Sequence[tuple]): Size to resize each result to.
+            out_shapes (Sequence[tuple]): Size of each patch's results.
 
         Returns:
             list[tuple]: ``(InstanceData, (C - 1, H, W) bool)`` per patch.
         """
-        cfg = self.test_cfg
         results = []
-        step = max(int(cfg['batch_size']), 1)
+        step = max(int(self.test_cfg['batch_size']), 1)
         for start in range(0, len(patches), step):
             chunk = patches[start:start + step]
-            h = max(p.shape[-2] for p in chunk)
-            w = max(p.shape[-1] for p in chunk)
-            # pad like the data preprocessor does for training batches
-            div = getattr(self.data_preprocessor, 'pad_size_divisor', 1) or 1
-            h, w = -(-h // div) * div, -(-w // div) * div
-            batch = chunk[0].new_zeros((len(chunk), 3, h, w))
-            image_bboxes = batch.new_zeros((len(chunk), 4))
-            pixel_mask = batch.new_zeros((len(chunk), h, w))
-            for i, p in enumerate(chunk):
-                ph, pw = p.shape[-2:]
-                batch[i, :, :ph, :pw] = p
-                image_bboxes[i, 2:] = torch.tensor([pw, ph])
-                pixel_mask[i, :ph, :pw] = 1
+            batch = self._stack(chunk)
+            metas = [
+                dict(
+                    class_names=class_names,
+                    img_shape=tuple(p.shape[-2:]),
+                    batch_input_shape=tuple(batch.shape[-2:]),
+                    out_shape=out_shapes[start + i])
+                for i, p in enumerate(chunk)
+            ]
+            image_bboxes, pixel_mask = self._valid_regions(batch, metas)
             feats, mask_features = self.extract_feat(batch, image_bboxes)
-            out = self.head(feats, mask_features, image_bboxes, pixel_mask,
-                            [class_names] * len(chunk))[-1]
-            num = len(class_names)
-            for i, p in enumerate(chunk):
-                ph, pw = p.shape[-2:]
-                valid = ~out['padding_mask'][i]
-                results.append(
-                    self._postprocess_one(
-                        out['cls_logits'][i, valid, :num],
-                        out['mask_logits'][i, valid],
-                        out['boxes'][i, valid], out['sem_logits'][i, :num],
-                        (ph, pw), out_sizes[start + i], (h, w)))
+            results += self.head.predict(
+                feats,
+                mask_features,
+                image_bboxes,
+                pixel_mask,
+                metas,
+                cfg=self.test_cfg)
         return results
 
-    def _postprocess_one(self, cls_logits: Tensor, mask_logits: Tensor,
-                         boxes: Tensor, sem_logits: Tensor,
-                         in_size: Tuple[int, int], out_size: Tuple[int, int],
-                         pad_size: Tuple[int, int]
-                         ) -> Tuple[InstanceData, Tensor]:
-        """Crop stride-4 maps to the valid region and post-process.
-
-        The stride-4 maps cover ``pad_size``; they are cropped to the cells
-        that cover ``in_size`` and resized to a slightly larger size than
-        ``out_size`` so that the crop back to ``out_size`` is exact.
-        """
-        cfg = self.test_cfg
-        h4 = -(-in_size[0] * mask_logits.shape[-2] // pad_size[0])
-        w4 = -(-in_size[1] * mask_logits.shape[-1] // pad_size[1])
-        cover = (h4 * pad_size[0] / mask_logits.shape[-2],
-                 w4 * pad_size[1] / mask_logits.shape[-1])
-        sy, sx = out_size[0] / in_size[0], out_size[1] / in_size[1]
-        big = (int(round(cover[0] * sy)), int(round(cover[1] * sx)))
-        big = (max(big[0], out_size[0]), max(big[1], out_size[1]))
-        inst = postprocess_instances(
-            cls_logits,
-            mask_logits[:, :h4, :w4],
-            boxes,
-            in_size=(int(round(cover[0])), int(round(cover[1]))),
-            out_size=big,
-            score_thr=cfg['score_thr'],
-            mask_thr=cfg['mask_thr'],
-            nms_iou=cfg['nms_iou'],
-            max_per_img=cfg['max_per_img'])
-        inst.masks = inst.masks[:, :out_size[0], :out_size[1]]
-        if len(inst):
-            inst.bboxes[:, 0::2] = inst.bboxes[:, 0::2].clamp(0, out_size[1])
-            inst.bboxes[:, 1::2] = inst.bboxes[:, 1::2].clamp(0, out_size[0])
-        sem = postprocess_semantic(sem_logits[:, :h4, :w4], big)
-        return inst, sem[:, :out_size[0], :out_size[1]]
-
     def _predict_slide(self, image: Tensor,
-                       class_names: Sequence[str]) -> Tuple[InstanceData,
-                                                            Tensor]:
+                       class_names: Sequence[str]) -> Result:
         """Thumbnail + sliding windows, merged (original ``test.py``)."""
         cfg = self.test_cfg
         h, w = image.shape[-2:]
@@ -243,56 +215,37 @@ class DocSAM(BaseDetector):
                 rescale: bool = True) -> SampleList:
         """Predict instances and semantic maps for a batch.
 
-        In ``'whole'`` mode the batch goes through the model at once; in
-        ``'slide'`` mode every image is split into a 640x640 thumbnail and
-        640x640 windows at stride 320 whose predictions are merged.
+        In ``'whole'`` mode the images (cropped to ``img_shape``) go through
+        the model in batches of ``batch_size`` that share their class names;
+        in ``'slide'`` mode every image is split into a thumbnail and
+        windows of ``patch_size`` at ``stride`` whose predictions are
+        merged.
         """
         mode = self.test_cfg['mode']
-        results = []
-        if mode == 'slide':
-            for img, sample in zip(inputs, batch_data_samples):
-                ih, iw = sample.metainfo['img_shape'][:2]
-                results.append(
-                    self._predict_slide(img[:, :ih, :iw],
-                                        sample.metainfo['class_names']))
-        elif mode == 'whole':
-            patches, sizes = [], []
-            for img, sample in zip(inputs, batch_data_samples):
-                ih, iw = sample.metainfo['img_shape'][:2]
-                patches.append(img[:, :ih, :iw])
-                sizes.append((ih, iw))
-            names = [s.metainfo['class_names'] for s in batch_data_samples]
-            if len(set(map(tuple, names))) == 1:
-                results = self._predict_patches(patches, names[0], sizes)
-            else:
-                for p, n, s in zip(patches, names, sizes):
-                    results += self._predict_patches([p], n, [s])
-        else:
+        if mode not in ('whole', 'slide'):
             raise ValueError(f"test_cfg.mode must be 'whole' or 'slide', "
                              f'got {mode!r}')
+        images, names = [], []
+        for img, sample in zip(inputs, batch_data_samples):
+            ih, iw = sample.metainfo['img_shape'][:2]
+            images.append(img[:, :ih, :iw])
+            names.append(sample.metainfo['class_names'])
+        if mode == 'slide':
+            results = [
+                self._predict_slide(img, name)
+                for img, name in zip(images, names)
+            ]
+        elif len(set(map(tuple, names))) == 1:
+            results = self._predict_patches(
+                images, names[0], [tuple(i.shape[-2:]) for i in images])
+        else:
+            results = []
+            for img, name in zip(images, names):
+                results += self._predict_patches([img], name,
+                                                 [tuple(img.shape[-2:])])
         for (inst, sem), sample in zip(results, batch_data_samples):
             if rescale:
-                inst, sem = self._rescale(inst, sem, sample.metainfo)
+                inst, sem = rescale_predictions(inst, sem, sample.metainfo)
             sample.pred_instances = inst
             sample.pred_sem_masks = PixelData(data=sem)
         return batch_data_samples
-
-    @staticmethod
-    def _rescale(inst: InstanceData, sem: Tensor,
-                 meta: dict) -> Tuple[InstanceData, Tensor]:
-        """Bring results from the resized input to the original image."""
-        oh, ow = meta['ori_shape'][:2]
-        if len(inst):
-            inst.masks = F.interpolate(
-                inst.masks[None].float(), (oh, ow),
-                mode='bilinear', align_corners=False)[0] > 0.5
-            sx, sy = meta.get('scale_factor', (1.0, 1.0))[:2]
-            inst.bboxes = inst.bboxes / inst.bboxes.new_tensor(
-                [sx, sy, sx, sy])
-        else:
-            inst.masks = inst.masks.new_zeros((0, oh, ow))
-        if sem.shape[-2:] != (oh, ow):
-            sem = F.interpolate(
-                sem[None].float(), (oh, ow), mode='bilinear',
-                align_corners=False)[0] > 0.5
-        return inst, sem

@@ -1,5 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-from .docsam_postprocess import postprocess_instances, postprocess_semantic
+from .docsam_postprocess import (postprocess_instances, postprocess_semantic,
+                                 rescale_predictions)
 from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
 from .point_sample_grid import jittered_grid_points, sample_points
@@ -9,6 +10,7 @@ from .sliding_window import (merge_slide_instances, merge_slide_semantic,
 
 __all__ = [
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
+    'rescale_predictions',
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
     'slide_window_boxes'

@@ -1,5 +1,7 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-"""Per-patch post-processing of DocSAM predictions (spec B9)."""
+"""Post-processing of DocSAM predictions (spec B9): the queries of one
+patch to instances and semantic masks, and the rescale to the original
+image."""
 from typing import Optional, Tuple
 
 import torch
@@ -145,3 +147,35 @@ def postprocess_semantic(sem_logits: Tensor,
         Tensor: Bool masks of shape (C - 1, H, W), background dropped.
     """
     return _upsample(sem_logits[:-1], out_size).sigmoid() > thr
+
+
+def rescale_predictions(inst: InstanceData, sem: Tensor,
+                        meta: dict) -> Tuple[InstanceData, Tensor]:
+    """Bring one image's results from the resized input to the original.
+
+    Masks are resized bilinearly (align_corners=False) to ``ori_shape`` and
+    thresholded at 0.5; boxes are divided by ``scale_factor``.
+
+    Args:
+        inst (InstanceData): ``masks`` (N, h, w) bool, ``bboxes`` (N, 4).
+        sem (Tensor): (C, h, w) bool semantic masks.
+        meta (dict): ``ori_shape`` and optionally ``scale_factor`` (w, h
+            factors; defaults to 1).
+
+    Returns:
+        tuple[InstanceData, Tensor]: The results at ``ori_shape``.
+    """
+    oh, ow = meta['ori_shape'][:2]
+    if len(inst):
+        inst.masks = F.interpolate(
+            inst.masks[None].float(), (oh, ow),
+            mode='bilinear', align_corners=False)[0] > 0.5
+        sx, sy = meta.get('scale_factor', (1.0, 1.0))[:2]
+        inst.bboxes = inst.bboxes / inst.bboxes.new_tensor([sx, sy, sx, sy])
+    else:
+        inst.masks = inst.masks.new_zeros((0, oh, ow))
+    if sem.shape[-2:] != (oh, ow):
+        sem = F.interpolate(
+            sem[None].float(), (oh, ow), mode='bilinear',
+            align_corners=False)[0] > 0.5
+    return inst, sem

@@ -8,6 +8,7 @@ uses the real encoder.
 """
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmdet.structures import DetDataSample
@@ -399,3 +400,124 @@ def test_mixed_batch_gt_and_no_gt_gradients_finite():
         if p.grad is not None:
             assert torch.isfinite(p.grad).all(), n
     assert head.proposal_bboxes.weight.grad.abs().sum() > 0
+
+
+# ---------------------------------------------------------------------------
+# predict_by_feat on hand-built decoder outputs
+# ---------------------------------------------------------------------------
+def _hand_outputs():
+    """Decoder output of a (2, 3, 32, 32) batch with stride-4 maps (8x8).
+
+    Image 1 is valid on 20x24 pixels (5x6 cells); its padded cells hold
+    values that would change every result if they leaked in. Query 2 is
+    a padded query (``padding_mask``) with a dominating class logit.
+    """
+    big = 30.0
+    probs = torch.tensor([[0.1, 0.7, 0.2], [0.6, 0.1, 0.3],
+                          [0.98, 0.01, 0.01]])
+    cls_logits = probs.log()[None].repeat(2, 1, 1)
+    mask_logits = torch.full((2, 3, 8, 8), -3.0)
+    mask_logits[:, 0, 1:3, 1:4] = 3.0  # cells -> pixels rows 4..11, cols 4..15
+    mask_logits[:, 1] = 2.0  # the whole valid region
+    mask_logits[1, 1, 5:, :] = -big  # image 1 padding: must be cropped away
+    mask_logits[1, 1, :, 6:] = -big
+    mask_logits[:, 2] = big
+    boxes = torch.tensor([[4., 4., 16., 12.], [0., 0., 24., 20.],
+                          [0., 0., 8., 8.]])[None].repeat(2, 1, 1)
+    sem_logits = torch.full((2, 3, 8, 8), -4.0)
+    sem_logits[:, 0, 0:2, :] = 4.0  # class 0: pixel rows 0..7
+    sem_logits[1, 1, 5:, :] = big  # class 1 only in image 1's padding
+    padding_mask = torch.tensor([[False, False, True]] * 2)
+    return dict(cls_logits=cls_logits, mask_logits=mask_logits, boxes=boxes,
+                sem_logits=sem_logits, padding_mask=padding_mask)
+
+
+def _box_mask(cells_y, cells_x, rows, cols, out_hw):
+    """Mask of +-L logits on a cell rectangle after bilinear resizing
+    (align_corners=False) to ``out_hw``, written out with ``np.interp``:
+    the resized indicator is the product of the two 1-D interpolations and
+    the logit ``L * (2 * w - 1)`` is positive where that product > 0.5."""
+    def axis(n_cells, lo, hi, n_out):
+        ind = np.zeros(n_cells)
+        ind[lo:hi] = 1.0
+        pos = (np.arange(n_out) + 0.5) * n_cells / n_out - 0.5
+        return np.interp(pos, np.arange(n_cells), ind)
+    wy = axis(cells_y, rows[0], rows[1], out_hw[0])
+    wx = axis(cells_x, cols[0], cols[1], out_hw[1])
+    return torch.from_numpy(np.outer(wy, wx) > 0.5)
+
+
+def _meta(img_shape, **kwargs):
+    return dict(class_names=('a', 'b', 'X _background_'), img_shape=img_shape,
+                batch_input_shape=(32, 32), **kwargs)
+
+
+def test_predict_by_feat_hand_values():
+    head = tiny_head(with_train_cfg=False)
+    head.test_cfg['score_thr'] = 0.0
+    out = _hand_outputs()
+    res = head.predict_by_feat(out, [_meta((32, 32)), _meta((20, 24))])
+    sig2 = 1 / (1 + torch.exp(torch.tensor(-2.0)))
+    for i, (h, w) in enumerate([(32, 32), (20, 24)]):
+        inst, sem = res[i]
+        assert inst.masks.shape == (2, h, w) and sem.shape == (2, h, w)
+        # the padded query (class prob 0.98) is never a candidate
+        order = inst.labels.tolist()
+        assert sorted(order) == [0, 1]
+        q0, q1 = order.index(1), order.index(0)
+        # cells rows 1-2, cols 1-3 of the valid h/4 x w/4 cells, x4
+        rect = _box_mask(h // 4, w // 4, (1, 3), (1, 4), (h, w))
+        assert rect[4:12, 4:16].sum() == 8 * 12 - 4 and rect.sum() == 92
+        assert torch.equal(inst.masks[q0], rect)
+        assert inst.masks[q1].all()  # padding cells cropped before resizing
+        # score = class probability * mean mask probability (constant 2)
+        assert inst.scores[q1].item() == pytest.approx(0.6 * sig2.item(),
+                                                       rel=1e-5)
+        assert 0.7 * 0.5 < inst.scores[q0].item() < 0.7
+        assert inst.bboxes[q1].tolist() == [0., 0., min(24., w), 20.]
+        sem_expected = torch.zeros(2, h, w, dtype=torch.bool)
+        sem_expected[0, :8] = True
+        assert torch.equal(sem, sem_expected)
+
+    # results made at another size (the sliding-window thumbnail), then
+    # rescaled to the original image; score_thr from cfg drops query 1
+    res = head.predict_by_feat(
+        out, [_meta((20, 24), out_shape=(40, 48), ori_shape=(10, 12),
+                    scale_factor=(4.0, 4.0))],
+        rescale=False, cfg=dict(score_thr=0.65))
+    inst, sem = res[0]
+    assert inst.labels.tolist() == [1]
+    assert torch.equal(inst.masks[0],
+                       _box_mask(5, 6, (1, 3), (1, 4), (40, 48)))
+    assert inst.bboxes.tolist() == [[8., 8., 32., 24.]]
+    assert sem.shape == (2, 40, 48) and sem[0, :16].all()
+    assert not sem[0, 16:].any() and not sem[1].any()
+    inst, sem = head.predict_by_feat(
+        out, [_meta((20, 24), out_shape=(40, 48), ori_shape=(10, 12),
+                    scale_factor=(4.0, 4.0))],
+        rescale=True, cfg=dict(score_thr=0.65))[0]
+    assert inst.bboxes.tolist() == [[2., 2., 8., 6.]]
+    assert inst.masks.shape == (1, 10, 12) and sem.shape == (2, 10, 12)
+    assert inst.masks[0, 3:5, 3:7].all() and not inst.masks[0, :2].any()
+
+
+def test_predict_runs_the_decoder_and_post_processes_its_last_output():
+    head = tiny_head(with_train_cfg=False).eval()
+    head.test_cfg['score_thr'] = 0.0
+    feats, mask_features, image_bboxes, pixel_mask = fake_inputs(
+        img_shapes=[IN_SIZE, (40, 48)])
+    metas = [dict(class_names=('Text', 'Table', 'A _background_'),
+                  img_shape=s, batch_input_shape=IN_SIZE)
+             for s in (IN_SIZE, (40, 48))]
+    with torch.no_grad():
+        res = head.predict(feats, mask_features, image_bboxes, pixel_mask,
+                           metas)
+        last = head(feats, mask_features, image_bboxes, pixel_mask,
+                    [m['class_names'] for m in metas])[-1]
+    assert [r[1].shape for r in res] == [(2, 64, 64), (2, 40, 48)]
+    # the semantic maps are the last stage's logits, cropped and resized
+    sem = last['sem_logits'][1, :2, :10, :12]
+    expected = torch.nn.functional.interpolate(
+        sem[None], (40, 48), mode='bilinear',
+        align_corners=False)[0].sigmoid() > 0.5
+    assert torch.equal(res[1][1], expected)

@@ -220,41 +220,6 @@ def test_invalid_mode():
                       [make_sample(SET_B, (64, 64))])
 
 
-def test_rescale_by_hand():
-    inst = InstanceData(
-        bboxes=torch.tensor([[10., 20., 30., 40.], [0., 0., 8., 4.]]),
-        scores=torch.tensor([0.9, 0.5]),
-        labels=torch.tensor([0, 1]),
-        masks=torch.zeros(2, 8, 8, dtype=torch.bool))
-    inst.masks[0, :4, :4] = True
-    inst.masks[1, 4:, 2:6] = True
-    sem = torch.zeros(1, 8, 8, dtype=torch.bool)
-    sem[0, 2:6, 0:4] = True
-    meta = dict(ori_shape=(4, 4), scale_factor=(2.0, 4.0))
-    inst, sem = DocSAM._rescale(inst, sem, meta)
-    # x / 2, y / 4
-    assert torch.allclose(inst.bboxes,
-                          torch.tensor([[5., 5., 15., 10.], [0., 0., 4., 1.]]))
-    # 8x8 -> 4x4 bilinear (align_corners=False) averages 2x2 cells
-    m0 = torch.zeros(4, 4, dtype=torch.bool)
-    m0[:2, :2] = True
-    m1 = torch.zeros(4, 4, dtype=torch.bool)
-    m1[2:, 1:3] = True
-    assert torch.equal(inst.masks[0], m0) and torch.equal(inst.masks[1], m1)
-    s0 = torch.zeros(4, 4, dtype=torch.bool)
-    s0[1:3, 0:2] = True
-    assert torch.equal(sem[0], s0)
-
-    empty = InstanceData(
-        bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
-        labels=torch.zeros(0, dtype=torch.long),
-        masks=torch.zeros(0, 8, 8, dtype=torch.bool))
-    empty, sem = DocSAM._rescale(empty, torch.zeros(2, 3, 5, dtype=torch.bool),
-                                 dict(ori_shape=(6, 10)))
-    assert empty.masks.shape == (0, 6, 10)
-    assert sem.shape == (2, 6, 10)
-
-
 def test_predict_rescale_maps_boxes_by_scale_factor():
     model = tiny_docsam(seed=4).eval()
     x = torch.rand(1, 3, 64, 64,
@@ -286,3 +251,34 @@ def test_loss_decreases_on_repeated_batch():
     assert all(torch.isfinite(torch.tensor(totals)))
     assert totals[-1] < totals[0]
     assert min(totals[5:]) < 0.9 * totals[0]
+
+
+def test_slide_windows_are_padded_by_the_data_preprocessor():
+    """A window smaller than the patch is padded like a training batch:
+    to ``pad_size_divisor`` with ``pad_value``."""
+    from docseg_mm.registry import MODELS
+    model = tiny_docsam(
+        seed=5, test_cfg=dict(mode='slide', patch_size=(40, 40),
+                              stride=(32, 32)))
+    model.data_preprocessor = MODELS.build(
+        dict(type='mmdet.DetDataPreprocessor', mean=[0., 0., 0.],
+             std=[1., 1., 1.], pad_size_divisor=32, pad_value=7))
+    model.eval()
+    x = torch.rand(1, 3, 64, 96,
+                   generator=torch.Generator().manual_seed(5)) * 255
+    seen = []
+    handle = model.backbone.register_forward_hook(
+        lambda m, a, o: seen.append(a[0].clone()))
+    with torch.no_grad():
+        out = model.predict(x, [make_sample(SET_B, (30, 50))])
+    handle.remove()
+    assert out[0].pred_sem_masks.data.shape == (2, 30, 50)
+    # one forward: the 40x40 thumbnail and two 30x40 windows (x = 0, 10),
+    # padded to 64x64 (divisor 32) with the pad value
+    assert len(seen) == 1 and seen[0].shape == (3, 3, 64, 64)
+    for i, x0 in ((1, 0), (2, 10)):
+        window = seen[0][i]
+        assert torch.equal(window[:, :30, :40], x[0, :, :30, x0:x0 + 40])
+        assert (window[:, 30:] == 7).all() and (window[:, :, 40:] == 7).all()
+    assert (seen[0][0][:, 40:] == 7).all() and (seen[0][0][:, :, 40:] == 7
+                                                 ).all()

@@ -2,9 +2,11 @@
 import math
 
 import torch
+from mmengine.structures import InstanceData
 
 from docseg_mm.models.utils.docsam_postprocess import (postprocess_instances,
-                                                       postprocess_semantic)
+                                                       postprocess_semantic,
+                                                       rescale_predictions)
 
 
 def _logit(p):
@@ -133,3 +135,38 @@ def test_postprocess_semantic():
     # sigmoid(2) = 0.88 < 0.9 < sigmoid(4) = 0.98
     assert postprocess_semantic(
         up, (1, 4), thr=0.9).tolist() == [[[False, False, False, True]]]
+
+
+def test_rescale_by_hand():
+    inst = InstanceData(
+        bboxes=torch.tensor([[10., 20., 30., 40.], [0., 0., 8., 4.]]),
+        scores=torch.tensor([0.9, 0.5]),
+        labels=torch.tensor([0, 1]),
+        masks=torch.zeros(2, 8, 8, dtype=torch.bool))
+    inst.masks[0, :4, :4] = True
+    inst.masks[1, 4:, 2:6] = True
+    sem = torch.zeros(1, 8, 8, dtype=torch.bool)
+    sem[0, 2:6, 0:4] = True
+    meta = dict(ori_shape=(4, 4), scale_factor=(2.0, 4.0))
+    inst, sem = rescale_predictions(inst, sem, meta)
+    # x / 2, y / 4
+    assert torch.allclose(inst.bboxes,
+                          torch.tensor([[5., 5., 15., 10.], [0., 0., 4., 1.]]))
+    # 8x8 -> 4x4 bilinear (align_corners=False) averages 2x2 cells
+    m0 = torch.zeros(4, 4, dtype=torch.bool)
+    m0[:2, :2] = True
+    m1 = torch.zeros(4, 4, dtype=torch.bool)
+    m1[2:, 1:3] = True
+    assert torch.equal(inst.masks[0], m0) and torch.equal(inst.masks[1], m1)
+    s0 = torch.zeros(4, 4, dtype=torch.bool)
+    s0[1:3, 0:2] = True
+    assert torch.equal(sem[0], s0)
+
+    empty = InstanceData(
+        bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
+        labels=torch.zeros(0, dtype=torch.long),
+        masks=torch.zeros(0, 8, 8, dtype=torch.bool))
+    empty, sem = rescale_predictions(empty, torch.zeros(2, 3, 5, dtype=torch.bool),
+                                 dict(ori_shape=(6, 10)))
+    assert empty.masks.shape == (0, 6, 10)
+    assert sem.shape == (2, 6, 10)
