@@ -79,7 +79,7 @@ METRICS = Registry('metric', parent=MMENGINE_METRICS, scope=SCOPE,
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope=SCOPE,
                      locations=['docseg_mm.evaluation'])
 
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope=SCOPE,
-                       locations=['docseg_mm.visualization'])
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, scope=SCOPE,
-                       locations=['docseg_mm.visualization'])
+# No visualizer of our own yet: configs use mmdet / mmseg / mmpretrain ones
+# by prefix (``mmdet.DetLocalVisualizer``).
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope=SCOPE)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, scope=SCOPE)

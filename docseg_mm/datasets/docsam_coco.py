@@ -1,7 +1,7 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """A single-file COCO dataset that carries DocSAM class prompts."""
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from mmengine.logging import print_log
 
@@ -23,6 +23,11 @@ DOCLAYNET_TO_COARSE: Dict[str, Optional[str]] = {
     'Table': 'table',
     'Text': 'text',
     'Title': 'text',
+}
+
+#: Class maps a config can name (``class_map='doclaynet_to_coarse'``).
+CLASS_MAPS: Dict[str, Dict[str, Optional[str]]] = {
+    'doclaynet_to_coarse': DOCLAYNET_TO_COARSE,
 }
 
 
@@ -53,8 +58,9 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
         task (str): Task family. Defaults to 'layout'.
         background_name (str, optional): Background prompt. Defaults to
             None (``f'{dataset_name} _background_'``).
-        class_map (dict, optional): Relabelling, see above. Defaults to
-            None.
+        class_map (dict | str, optional): Relabelling, see above, or the
+            name of one in :data:`CLASS_MAPS` (e.g.
+            ``'doclaynet_to_coarse'``). Defaults to None.
         **kwargs: Keyword arguments of :class:`CocoDocDataset` (e.g.
             ``drop_nonzero_precedence`` for DocLayNet's redundant
             annotations, also in the demo set).
@@ -67,7 +73,8 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
                  dataset_name: str,
                  task: str = 'layout',
                  background_name: Optional[str] = None,
-                 class_map: Optional[Dict[str, Optional[str]]] = None,
+                 class_map: Union[str, Dict[str, Optional[str]],
+                                  None] = None,
                  **kwargs: Any) -> None:
         self._init_docsam_meta(dataset_name, task, background_name)
         self.class_map = self._check_class_map(class_map)
@@ -76,11 +83,18 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
             self._update_docsam_metainfo(with_classes=False)
 
     def _check_class_map(
-        self, class_map: Optional[Dict[str, Optional[str]]]
+        self, class_map: Union[str, Dict[str, Optional[str]], None]
     ) -> Optional[Dict[str, Optional[str]]]:
-        """Validate the relabelling dict."""
+        """Validate the relabelling dict (or look up a named one)."""
         if class_map is None:
             return None
+        if isinstance(class_map, str):
+            if class_map not in CLASS_MAPS:
+                raise ValueError(
+                    f'{type(self).__name__} {self.dataset_name!r}: unknown '
+                    f'class_map {class_map!r}; named maps: '
+                    f'{sorted(CLASS_MAPS)}')
+            class_map = CLASS_MAPS[class_map]
         if not isinstance(class_map, dict) or not class_map:
             raise ValueError(
                 f'{type(self).__name__} {self.dataset_name!r}: class_map '

@@ -108,3 +108,15 @@ def test_drop_nonzero_precedence(write_coco):
         drop_nonzero_precedence=True)
     assert _labels(ds) == [0, 2, 2]
     assert ds.skipped == dict(precedence=1)
+
+
+def test_named_class_map(write_coco):
+    ann_file = write_coco(IMAGES, ANNS, CATS)
+    ds = DocSAMCocoDataset(
+        ann_file=ann_file, dataset_name='D', class_map='doclaynet_to_coarse')
+    assert ds.metainfo['classes'] == ('figure', 'table', 'text')
+    # Picture -> figure, Table -> table, Caption / Text -> text
+    assert _labels(ds) == [0, 1, 2, 2]
+    with pytest.raises(ValueError, match="unknown class_map 'coarse'"):
+        DocSAMCocoDataset(
+            ann_file=ann_file, dataset_name='D', class_map='coarse')

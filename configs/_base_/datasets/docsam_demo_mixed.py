@@ -5,19 +5,6 @@
 # (+ "<dataset> _background_" last), dataset name and task family.
 data_root = 'data/demo/'
 backend_args = None
-coarse_map = {
-    'Caption': 'text',
-    'Footnote': 'text',
-    'Formula': 'text',
-    'List-item': 'text',
-    'Page-footer': 'text',
-    'Page-header': 'text',
-    'Picture': 'figure',
-    'Section-header': 'text',
-    'Table': 'table',
-    'Text': 'text',
-    'Title': 'text',
-}  # = docseg_mm.datasets.docsam_coco.DOCLAYNET_TO_COARSE
 meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
              'class_names', 'dataset_name', 'task')
 
@@ -45,7 +32,10 @@ demo_doclaynet = dict(
     drop_nonzero_precedence=True,
     backend_args=backend_args)
 demo_coarse = dict(
-    demo_doclaynet, dataset_name='DemoCoarse', class_map=coarse_map)
+    demo_doclaynet,
+    dataset_name='DemoCoarse',
+    # docseg_mm.datasets.docsam_coco.DOCLAYNET_TO_COARSE
+    class_map='doclaynet_to_coarse')
 
 train_dataloader = dict(
     batch_size=2,

@@ -25,8 +25,7 @@ and :class:`RandomResizedCropWithSegMap`. Transforms that do not touch it
 without ``gt_bboxes``) break the alignment. Padding must use
 ``seg_pad_val=0`` (mmcv's default 255 would read as ink of object 255).
 """
-import time
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -249,40 +248,3 @@ class LayoutMaskToGrid(BaseTransform):
                 f'objects_on={self.objects_on!r}, '
                 f'keep_seg_map={self.keep_seg_map}, '
                 f'to_tensor={self.to_tensor})')
-
-
-def layout_mask_throughput(images: Sequence[np.ndarray],
-                           repeats: int = 1,
-                           grid_size: Tuple[int, int] = (64, 80),
-                           **cfg) -> float:
-    """Pages per second of mask generation on one CPU thread.
-
-    Runs :class:`PseudoLayoutMask` (``**cfg``) and :class:`LayoutMaskToGrid`
-    on every image ``repeats`` times with OpenCV limited to one thread (the
-    previous thread count is restored).
-
-    Args:
-        images (Sequence[np.ndarray]): BGR ``uint8`` pages.
-        repeats (int): Passes over ``images``. Defaults to 1.
-        grid_size (tuple[int, int]): ``(w, h)`` of the grid.
-            Defaults to (64, 80).
-        **cfg: Arguments of :class:`PseudoLayoutMask`.
-
-    Returns:
-        float: Pages per second.
-    """
-    if not images or repeats < 1:
-        raise ValueError('need at least one image and one repeat')
-    make = PseudoLayoutMask(**cfg)
-    to_grid = LayoutMaskToGrid(grid_size=grid_size)
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        start = time.perf_counter()
-        for _ in range(repeats):
-            for img in images:
-                to_grid(make(dict(img=img)))
-        elapsed = time.perf_counter() - start
-    finally:
-        cv2.setNumThreads(threads)
-    return len(images) * repeats / max(elapsed, 1e-9)

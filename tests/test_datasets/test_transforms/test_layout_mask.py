@@ -8,8 +8,7 @@ from mmcv.transforms import Compose
 
 from docseg_mm.datasets.transforms import (LayoutMaskToGrid, MultiViewWithKeys,
                                            PseudoLayoutMask,
-                                           RandomResizedCropWithSegMap,
-                                           layout_mask_throughput)
+                                           RandomResizedCropWithSegMap)
 from docseg_mm.datasets.transforms.layout_mask_ops import (HOLE_FLAG,
                                                            MAX_OBJECTS,
                                                            find_objects)
@@ -408,9 +407,3 @@ def test_args_and_repr():
     assert isinstance(
         TRANSFORMS.build(dict(type='RandomResizedCropWithSegMap', scale=8)),
         RandomResizedCropWithSegMap)
-
-
-def test_throughput():
-    threads = cv2.getNumThreads()
-    rate = layout_mask_throughput([make_page()], repeats=2, objects_on='image')
-    assert rate > 0 and cv2.getNumThreads() == threads

@@ -1,1 +1,0 @@
-# Copyright (c) docseg_mm contributors. All rights reserved.
