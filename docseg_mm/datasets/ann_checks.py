@@ -12,7 +12,7 @@ import colorsys
 import json
 import math
 from numbers import Real
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.fileio import get_local_path
 
@@ -260,6 +260,78 @@ def is_valid_rle(segmentation: dict) -> bool:
     size = segmentation.get('size')
     return (isinstance(segmentation.get('counts'), (list, str))
             and isinstance(size, (list, tuple)) and len(size) == 2)
+
+
+def check_coco_geometry(
+        ann: dict,
+        width: float,
+        height: float,
+        min_box_size: float = 1.0,
+        clip_boxes: bool = True,
+        bbox_as_missing_mask: bool = False
+) -> Tuple[Optional[dict], str, Dict[str, int]]:
+    """Check (and clip) the box and mask of one COCO annotation.
+
+    Args:
+        ann (dict): The json annotation.
+        width (float): Page width.
+        height (float): Page height.
+        min_box_size (float): Minimum box width and height, checked before
+            and after clipping. Defaults to 1.0.
+        clip_boxes (bool): Clip the box to ``[0, W] x [0, H]``; without
+            clipping a box only needs to overlap the page. Defaults to True.
+        bbox_as_missing_mask (bool): Give an annotation without
+            segmentation the rectangle of its (clipped) box as polygon.
+            Defaults to False.
+
+    Returns:
+        tuple: ``dict(bbox=[x1, y1, x2, y2], mask=polygons | RLE | None)``
+        and ``''``, or None and the skip reason (``ignored``, ``bad_bbox``,
+        ``small_bbox``, ``outside_image``, ``zero_area``, ``bad_polygon``,
+        ``bad_rle``); and counters ``clipped`` (0/1, the box was changed by
+        clipping) and ``parts_dropped`` (degenerate polygon parts left out
+        of a kept mask).
+    """
+    notes = dict(clipped=0, parts_dropped=0)
+    if ann.get('ignore', False):
+        return None, 'ignored', notes
+    box = parse_bbox(ann.get('bbox', None))
+    if box is None:
+        return None, 'bad_bbox', notes
+    x, y, w, h = box
+    if w < min_box_size or h < min_box_size:
+        return None, 'small_bbox', notes
+    x1, y1, x2, y2 = x, y, x + w, y + h
+    if clip_boxes:
+        clipped = (min(max(x1, 0.), width), min(max(y1, 0.), height),
+                   min(max(x2, 0.), width), min(max(y2, 0.), height))
+        notes['clipped'] = int(clipped != (x1, y1, x2, y2))
+        x1, y1, x2, y2 = clipped
+        if x2 - x1 < min_box_size or y2 - y1 < min_box_size:
+            return None, 'outside_image', notes
+    elif min(x2, width) - max(x1, 0.) <= 0 or \
+            min(y2, height) - max(y1, 0.) <= 0:
+        return None, 'outside_image', notes
+    area = ann.get('area', None)
+    if is_number(area) and area <= 0:
+        return None, 'zero_area', notes
+
+    mask: Any = None
+    seg = ann.get('segmentation', None)
+    if isinstance(seg, list) and seg:
+        mask, dropped = clean_polygons(seg)
+        if not mask:
+            return None, 'bad_polygon', notes
+        notes['parts_dropped'] = dropped
+    elif isinstance(seg, dict):
+        if not is_valid_rle(seg):
+            return None, 'bad_rle', notes
+        mask = seg
+    elif seg not in (None, [], ''):
+        return None, 'bad_polygon', notes
+    if mask is None and bbox_as_missing_mask:
+        mask = [[x1, y1, x2, y1, x2, y2, x1, y2]]
+    return dict(bbox=[x1, y1, x2, y2], mask=mask), '', notes
 
 
 def make_palette(num: int) -> List[Tuple[int, int, int]]:

@@ -9,10 +9,10 @@ from mmdet.datasets import CocoDataset
 from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import (AnnotationFormatError, check_categories, check_image,
-                         clean_polygons, filter_data_infos, is_id, is_number,
-                         is_valid_rle, make_palette, parse_bbox,
-                         precedence_skip_reason, read_coco_json)
+from .ann_checks import (AnnotationFormatError, check_categories,
+                         check_coco_geometry, check_image, filter_data_infos,
+                         is_id, make_palette, precedence_skip_reason,
+                         read_coco_json)
 from .skip_report import SkipReportMixin
 
 
@@ -388,55 +388,19 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
     def _parse_instance(self, ann: dict, width: int,
                         height: int) -> Optional[dict]:
         """Validate one annotation's geometry; None if it is skipped."""
-        ann_id = ann['id']
-        if ann.get('ignore', False):
-            return self._skip('ignored', ann_id)
-        box = parse_bbox(ann.get('bbox', None))
-        if box is None:
-            return self._skip('bad_bbox', ann_id)
-        x, y, w, h = box
-        if w < self.min_box_size or h < self.min_box_size:
-            return self._skip('small_bbox', ann_id)
-        x1, y1, x2, y2 = x, y, x + w, y + h
-        if self.clip_boxes:
-            clipped = (min(max(x1, 0.), width), min(max(y1, 0.), height),
-                       min(max(x2, 0.), width), min(max(y2, 0.), height))
-            if clipped != (x1, y1, x2, y2):
-                self.load_stats['clipped'] += 1
-            x1, y1, x2, y2 = clipped
-            if x2 - x1 < self.min_box_size or y2 - y1 < self.min_box_size:
-                return self._skip('outside_image', ann_id)
-        else:
-            inter_w = min(x2, width) - max(x1, 0.)
-            inter_h = min(y2, height) - max(y1, 0.)
-            if inter_w <= 0 or inter_h <= 0:
-                return self._skip('outside_image', ann_id)
-        area = ann.get('area', None)
-        if is_number(area) and area <= 0:
-            return self._skip('zero_area', ann_id)
-
-        mask: Any = None
-        seg = ann.get('segmentation', None)
-        if isinstance(seg, list) and seg:
-            mask, dropped = clean_polygons(seg)
-            if not mask:
-                return self._skip('bad_polygon', ann_id)
-            self.load_stats['polygon_parts_dropped'] += dropped
-        elif isinstance(seg, dict):
-            if not is_valid_rle(seg):
-                return self._skip('bad_rle', ann_id)
-            mask = seg
-        elif seg not in (None, [], ''):
-            return self._skip('bad_polygon', ann_id)
-        if mask is None and self.bbox_as_missing_mask:
-            mask = [[x1, y1, x2, y1, x2, y2, x1, y2]]
-
+        geom, reason, notes = check_coco_geometry(
+            ann, width, height, self.min_box_size, self.clip_boxes,
+            self.bbox_as_missing_mask)
+        self.load_stats['clipped'] += notes['clipped']
+        if geom is None:
+            return self._skip(reason, ann['id'])
+        self.load_stats['polygon_parts_dropped'] += notes['parts_dropped']
         instance = dict(
-            bbox=[x1, y1, x2, y2],
+            bbox=geom['bbox'],
             bbox_label=self.cat2label[ann['category_id']],
             ignore_flag=1 if ann.get('iscrowd', False) else 0)
-        if mask is not None:
-            instance['mask'] = mask
+        if geom['mask'] is not None:
+            instance['mask'] = geom['mask']
         return instance
 
     # ------------------------------------------------------------------
