@@ -25,7 +25,9 @@ DOCLAYNET_TO_COARSE: Dict[str, Optional[str]] = {
     'Title': 'text',
 }
 
-#: Class maps a config can name (``class_map='doclaynet_to_coarse'``).
+#: Class maps a config can name: ``class_map='doclaynet_to_coarse'``, or
+#: ``class_map=dict(_preset_='doclaynet_to_coarse', Table='grid')`` to change
+#: single entries (also from ``--cfg-options ...class_map.Table=grid``).
 CLASS_MAPS: Dict[str, Dict[str, Optional[str]]] = {
     'doclaynet_to_coarse': DOCLAYNET_TO_COARSE,
 }
@@ -58,9 +60,11 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
         task (str): Task family. Defaults to 'layout'.
         background_name (str, optional): Background prompt. Defaults to
             None (``f'{dataset_name} _background_'``).
-        class_map (dict | str, optional): Relabelling, see above, or the
+        class_map (dict | str, optional): Relabelling, see above; or the
             name of one in :data:`CLASS_MAPS` (e.g.
-            ``'doclaynet_to_coarse'``). Defaults to None.
+            ``'doclaynet_to_coarse'``); or a dict whose ``_preset_`` entry
+            names one and whose other entries replace its entries.
+            Defaults to None.
         **kwargs: Keyword arguments of :class:`CocoDocDataset` (e.g.
             ``drop_nonzero_precedence`` for DocLayNet's redundant
             annotations, also in the demo set).
@@ -89,12 +93,16 @@ class DocSAMCocoDataset(DocSAMMetaMixin, CocoDocDataset):
         if class_map is None:
             return None
         if isinstance(class_map, str):
-            if class_map not in CLASS_MAPS:
+            class_map = dict(_preset_=class_map)
+        if isinstance(class_map, dict) and '_preset_' in class_map:
+            overrides = dict(class_map)
+            preset = overrides.pop('_preset_')
+            if preset not in CLASS_MAPS:
                 raise ValueError(
                     f'{type(self).__name__} {self.dataset_name!r}: unknown '
-                    f'class_map {class_map!r}; named maps: '
+                    f'class_map {preset!r}; named maps: '
                     f'{sorted(CLASS_MAPS)}')
-            class_map = CLASS_MAPS[class_map]
+            class_map = dict(CLASS_MAPS[preset], **overrides)
         if not isinstance(class_map, dict) or not class_map:
             raise ValueError(
                 f'{type(self).__name__} {self.dataset_name!r}: class_map '

@@ -117,6 +117,15 @@ def test_named_class_map(write_coco):
     assert ds.metainfo['classes'] == ('figure', 'table', 'text')
     # Picture -> figure, Table -> table, Caption / Text -> text
     assert _labels(ds) == [0, 1, 2, 2]
+    # a preset with one entry changed (as --cfg-options class_map.Table=...)
+    ds = DocSAMCocoDataset(
+        ann_file=ann_file, dataset_name='D',
+        class_map=dict(_preset_='doclaynet_to_coarse', Table='grid',
+                       Picture=None))
+    assert ds.metainfo['classes'] == ('grid', 'text')
+    # Picture dropped, Table -> grid, Caption / Text -> text
+    assert _labels(ds) == [0, 1, 1]
+    assert DOCLAYNET_TO_COARSE['Table'] == 'table'  # the preset is intact
     with pytest.raises(ValueError, match="unknown class_map 'coarse'"):
         DocSAMCocoDataset(
             ann_file=ann_file, dataset_name='D', class_map='coarse')

@@ -34,8 +34,9 @@ demo_doclaynet = dict(
 demo_coarse = dict(
     demo_doclaynet,
     dataset_name='DemoCoarse',
-    # docseg_mm.datasets.docsam_coco.DOCLAYNET_TO_COARSE
-    class_map='doclaynet_to_coarse')
+    # DOCLAYNET_TO_COARSE of docseg_mm.datasets.docsam_coco; single entries
+    # can be changed, e.g. class_map=dict(_preset_=..., Table='grid')
+    class_map=dict(_preset_='doclaynet_to_coarse'))
 
 train_dataloader = dict(
     batch_size=2,
