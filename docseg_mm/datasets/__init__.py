@@ -2,6 +2,7 @@
 """Document datasets registered in ``docseg_mm.registry.DATASETS``."""
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
+from .doc_semseg import DocSemSegDataset, TagsFormatError, read_tags_file
 from .doclaynet import DocLayNetDataset
 from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
 from .docsam_folder import DocSAMFolderDataset
@@ -20,5 +21,6 @@ __all__ = [
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
     'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
-    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler'
+    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',
+    'DocSemSegDataset', 'TagsFormatError', 'read_tags_file'
 ]

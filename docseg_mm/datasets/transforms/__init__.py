@@ -7,11 +7,14 @@ from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
                           layout_mask_throughput)
 from .multi_view import MultiViewWithKeys
 from .seg_map_crop import RandomResizedCropWithSegMap
+from .semseg_loading import (ImageLabelsFromSegMap, LoadSemSegAnnotations,
+                             SegMapValueError)
 
 __all__ = [
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
     'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
     'layout_mask_throughput', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
-    'RandomShortSideResize'
+    'RandomShortSideResize', 'LoadSemSegAnnotations', 'ImageLabelsFromSegMap',
+    'SegMapValueError'
 ]
