@@ -1,0 +1,16 @@
+# Copyright (c) docseg_mm contributors. All rights reserved.
+"""Checkpoint conversion from original method repositories.
+
+One module per source (``docsam``, ``selfdocseg``, ``hf_swin`` for HF Swin
+backbones, ``torchvision_resnet`` for torchvision ResNet-50 encoders), a
+shared :class:`ConversionReport` and a safe source loader
+(:func:`load_source`). The command lines are thin wrappers in
+``tools/model_converters/``.
+"""
+from .loading import UnsafeCheckpointError, get_state_dict, load_source
+from .report import ConversionReport
+
+__all__ = [
+    'ConversionReport', 'UnsafeCheckpointError', 'get_state_dict',
+    'load_source'
+]
