@@ -9,6 +9,7 @@ from .multi_view import MultiViewWithKeys
 from .seg_map_crop import RandomResizedCropWithSegMap
 from .semseg_loading import (ImageLabelsFromSegMap, LoadSemSegAnnotations,
                              SegMapValueError)
+from .wsss_formatting import PackWSSSInputs, SetLabeled
 
 __all__ = [
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
@@ -16,5 +17,5 @@ __all__ = [
     'layout_mask_throughput', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
     'RandomShortSideResize', 'LoadSemSegAnnotations', 'ImageLabelsFromSegMap',
-    'SegMapValueError'
+    'SegMapValueError', 'PackWSSSInputs', 'SetLabeled'
 ]

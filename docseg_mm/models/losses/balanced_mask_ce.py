@@ -41,7 +41,10 @@ def balanced_mask_ce(logits: Tensor,
     if logits.shape[-2:] != (h, w):
         logits = F.interpolate(
             logits, size=(h, w), mode='bilinear', align_corners=True)
-    target = onehot.argmax(1)
+    # one 1 per labelled pixel: the index sum is the label (faster than a
+    # strided argmax over channels)
+    index = torch.arange(c, device=onehot.device, dtype=onehot.dtype)
+    target = (onehot * index[:, None, None]).sum(1).long()
     target[onehot.sum(1) < 1] = ignore_index
     per_class = onehot.flatten(2).sum(-1)  # (B, C)
     total = per_class.sum(-1, keepdim=True)

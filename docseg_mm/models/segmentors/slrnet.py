@@ -229,9 +229,12 @@ class SLRNet(EncoderDecoder):
             else:
                 target = inputs.new_zeros((b, l1.shape[1], h, w))
             if labeled.any():
-                gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
-                target[labeled] = label_to_onehot(
-                    gt[labeled], l1.shape[1], head.ignore_index)
+                gt = torch.stack([
+                    s.gt_sem_seg.data[0]
+                    for s, lab in zip(data_samples, labeled.tolist()) if lab
+                ])
+                target[labeled] = label_to_onehot(gt, l1.shape[1],
+                                                  head.ignore_index)
         seg = sum(
             wt * self._seg_loss(lg, target, labels, labeled)
             for wt, lg in ((1., l1), (1., l2), (self.aux_weight, aux_logits)))

@@ -81,6 +81,6 @@ def pamr(image: Tensor,
     for _ in range(num_iter):
         out = torch.zeros_like(masks)
         for p, neighbour in enumerate(_shifted(masks, dilations)):
-            out += aff[:, p:p + 1] * neighbour
+            out.addcmul_(aff[:, p:p + 1], neighbour)
         masks = out
     return masks
