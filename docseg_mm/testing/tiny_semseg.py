@@ -70,15 +70,28 @@ def write_semantic_split(root: str, img_dir: str, ann_dir: str,
     return present
 
 
-@register_tiny_writer('DocSemSegDataset')
+def _dataset_classes(dataset_cfg: dict) -> List[str]:
+    from mmengine.registry import DATASETS as ROOT
+    from mmseg.registry import DATASETS as MMSEG
+
+    from docseg_mm.registry import DATASETS
+    name = str(dataset_cfg['type'])
+    registry = MMSEG if name.startswith('mmseg.') else DATASETS
+    cls = registry.get(name.split('.')[-1]) or ROOT.get(name)
+    return list((dataset_cfg.get('metainfo') or {}).get(
+        'classes', cls.METAINFO['classes']))
+
+
+@register_tiny_writer('DocSemSegDataset', 'COCOWSSSDataset')
 def write_tiny_doc_semseg(dataset_cfg: dict, root: str) -> dict:
     """Pages, masks, split list (and tags when the config has a
-    ``tags_file``) where a ``DocSemSegDataset`` config reads them."""
-    from docseg_mm.datasets import DocSemSegDataset
-    classes = list((dataset_cfg.get('metainfo') or {}).get(
-        'classes', DocSemSegDataset.METAINFO['classes']))
+    ``tags_file``) where a ``DocSemSegDataset`` (or subclass) config reads
+    them."""
+    classes = _dataset_classes(dataset_cfg)
     prefix = dataset_cfg.get('data_prefix', {})
-    img_suffix = dataset_cfg.get('img_suffix', '.png')
+    default_suffix = '.jpg' if 'COCOWSSS' in str(dataset_cfg['type']) \
+        else '.png'
+    img_suffix = dataset_cfg.get('img_suffix', default_suffix)
     stems = [f'tiny_{i:02d}' for i in range(TINY_NUM_SAMPLES)]
     present = write_semantic_split(
         root, prefix.get('img_path', ''), prefix.get('seg_map_path', ''),
@@ -93,5 +106,20 @@ def write_tiny_doc_semseg(dataset_cfg: dict, root: str) -> dict:
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
             json.dump(dict(classes=classes[1:], tags=tags), f)
+    dataset_cfg['data_root'] = root
+    return dataset_cfg
+
+
+@register_tiny_writer('PascalVOCDataset')
+def write_tiny_voc(dataset_cfg: dict, root: str) -> dict:
+    """JPEG images, label PNGs and the split list of an mmseg
+    ``PascalVOCDataset`` config (``SegmentationClass`` or ``...Aug``)."""
+    prefix = dataset_cfg.get('data_prefix', {})
+    stems = [f'2007_{i:06d}' for i in range(TINY_NUM_SAMPLES)]
+    write_semantic_split(root, prefix.get('img_path', ''),
+                         prefix.get('seg_map_path', ''),
+                         dataset_cfg.get('ann_file', ''), stems, 21,
+                         dataset_cfg.get('img_suffix', '.jpg'),
+                         dataset_cfg.get('seg_map_suffix', '.png'))
     dataset_cfg['data_root'] = root
     return dataset_cfg

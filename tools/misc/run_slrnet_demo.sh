@@ -12,9 +12,9 @@ set -euo pipefail
 WORK_DIR=${1:-work_dirs/slrnet_demo}
 cd "$(dirname "$0")/../.."
 CFG_DIR=configs/slrnet
-WEAK=$CFG_DIR/slrnet_r18-d16_1xb4-500i_demo-doc-tags.py
-FULL=$CFG_DIR/slrnet_r18-d16_1xb4-500i_demo-doc-full.py
-CAM=$CFG_DIR/cam_r18-d16_1xb4-500i_demo-doc-tags.py
+WEAK=$CFG_DIR/slrnet_r18-d16_1xb4-300i_demo-doc-tags.py
+FULL=$CFG_DIR/slrnet_r18-d16_1xb4-300i_demo-doc-full.py
+CAM=$CFG_DIR/cam_r18-d16_1xb4-300i_demo-doc-tags.py
 
 python tools/misc/generate_demo_data.py --out data/demo
 python tools/misc/prepare_demo_semseg.py data/demo

@@ -6,7 +6,7 @@
 # Weak training reads the tags only; validation reads the masks.
 dataset_type = 'DocSemSegDataset'
 data_root = 'data/demo'
-img_scale = (160, 192)  # (w, h) bound: 448 x 576 pages -> 149 x 192
+img_scale = (128, 160)  # (w, h) bound: 448 x 576 pages -> 125 x 160
 train_pipeline = [
     dict(type='LoadDocImageFromFile'),
     dict(type='mmseg.Resize', scale=img_scale, keep_ratio=True),

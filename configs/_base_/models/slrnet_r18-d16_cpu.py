@@ -1,6 +1,6 @@
-# SLRNet sized for 2 CPU cores: a half-width ResNet-18 (mmseg ResNetV1c,
+# SLRNet sized for 2 CPU cores: a quarter-width ResNet-18 (mmseg ResNetV1c,
 # output stride 16, trained from scratch: no pretrained weights here) and a
-# 64-channel SLRHead with ASPP dilations scaled to the small maps.
+# 32-channel SLRHead with ASPP dilations scaled to the small maps.
 data_preprocessor = dict(
     type='mmseg.SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -22,8 +22,8 @@ model = dict(
     backbone=dict(
         type='mmseg.ResNetV1c',
         depth=18,
-        stem_channels=32,
-        base_channels=32,
+        stem_channels=16,
+        base_channels=16,
         num_stages=4,
         out_indices=(0, 3),
         strides=(1, 2, 2, 1),
@@ -33,9 +33,9 @@ model = dict(
         contract_dilation=True),
     decode_head=dict(
         type='SLRHead',
-        in_channels=(32, 256),
-        channels=64,
-        skip_channels=16,
+        in_channels=(16, 128),
+        channels=32,
+        skip_channels=8,
         num_classes=12,
         dilations=(1, 2, 4, 6),
         freeze_aspp_bn_stats=False,

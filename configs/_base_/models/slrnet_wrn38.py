@@ -6,7 +6,9 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    seg_pad_val=255)
+    seg_pad_val=255,
+    # whole images of any size at test time, as the original (no padding)
+    size_divisor=1)
 model = dict(
     type='SLRNet',
     data_preprocessor=data_preprocessor,

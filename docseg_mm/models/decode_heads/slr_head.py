@@ -295,6 +295,6 @@ class SLRHead(BaseDecodeHead):
         if crf:
             if image is None:
                 raise ValueError('the CRF needs the image')
-            q = dense_crf(image, scores.float().cpu().numpy(), **crf)
+            q = dense_crf(image, scores.detach().float().cpu().numpy(), **crf)
             return torch.from_numpy(q).to(masks.device).argmax(0)
         return scores.argmax(0)

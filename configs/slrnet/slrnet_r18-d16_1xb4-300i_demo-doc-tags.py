@@ -1,14 +1,14 @@
 # SLRNet on the embedded demo pages from page-level tags only (`make
-# demo-slrnet`): a half-width ResNet-18 from scratch, 500 iterations of
-# batch 4 at half resolution (149 x 192), seg loss from iteration 150.
+# demo-slrnet`): a quarter-width ResNet-18 from scratch, 300 iterations of
+# batch 4 at 0.28x resolution (125 x 160), seg loss from iteration 90.
 # Evaluated on the val pages' pixel masks with predicted classes.
 _base_ = [
     '../_base_/models/slrnet_r18-d16_cpu.py',
     '../_base_/datasets/slrnet_demo_doc.py',
     '../_base_/slrnet_runtime.py'
 ]
-max_iters = 500
-seg_loss_start_iter = 150
+max_iters = 300
+seg_loss_start_iter = 90
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
