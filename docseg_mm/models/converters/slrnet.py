@@ -219,3 +219,27 @@ def convert_wrn38_imagenet(
         report.notes.append(f'{len(missing)} backbone tensors not in the '
                             f'file: {missing[:3]}')
     return out, report
+
+
+def convert_file(src: str, dst: str,
+                 wrn38_imagenet: bool = False) -> ConversionReport:
+    """Convert a released SLRNet checkpoint (or, with ``wrn38_imagenet``,
+    the WideResNet-38 ImageNet file, written under ``backbone.``) and save
+    ``{'state_dict', 'meta'}`` for ``load_from`` / ``init_cfg``.
+
+    The source is read with safe loading (:func:`load_source`); a file that
+    pickles anything besides tensors is refused with the list of objects.
+    """
+    import os
+    import os.path as osp
+
+    from .loading import get_state_dict, load_source
+    state = get_state_dict(load_source(src))
+    if wrn38_imagenet:
+        out, report = convert_wrn38_imagenet(state, prefix='backbone.')
+    else:
+        out, report = convert_slrnet(state)
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    torch.save(dict(state_dict=out, meta=dict(
+        source=osp.basename(src), converter=report.source_format)), dst)
+    return report
