@@ -7,7 +7,8 @@
 #          configs/slrnet/slrnet_wrn38-d8_2xb8-30e_voc12aug-321x321.py CKPT \
 #          data/VOCdevkit/VOC2012/SLRNetPseudo
 # 2. bash tools/dist_train.sh THIS_CONFIG 4
-_base_ = 'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py'
+_base_ = ('mmseg::deeplabv3plus/'
+          'deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py')
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

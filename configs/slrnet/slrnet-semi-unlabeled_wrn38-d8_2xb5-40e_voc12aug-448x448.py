@@ -47,8 +47,8 @@ train_dataloader = dict(
                  pipeline=_weak_pipeline),
             # VOC train: pixel labels, oversampled 7x (oversample_rate)
             dict(type='RepeatDataset', times=7,
-                 dataset=dict(_voc, ann_file='ImageSets/Segmentation/train.txt',
-                              pipeline=_labeled_pipeline)),
+                 dataset=dict(_voc, pipeline=_labeled_pipeline,
+                              ann_file='ImageSets/Segmentation/train.txt')),
         ]))
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [

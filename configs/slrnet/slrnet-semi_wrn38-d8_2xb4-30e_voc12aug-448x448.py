@@ -42,7 +42,7 @@ train_dataloader = dict(
                  pipeline=_weak_pipeline),
             # VOC train: pixel labels, oversampled 3x (oversample_rate)
             dict(type='RepeatDataset', times=3,
-                 dataset=dict(_voc, ann_file='ImageSets/Segmentation/train.txt',
-                              pipeline=_labeled_pipeline)),
+                 dataset=dict(_voc, pipeline=_labeled_pipeline,
+                              ann_file='ImageSets/Segmentation/train.txt')),
         ]))
 auto_scale_lr = dict(base_batch_size=8)

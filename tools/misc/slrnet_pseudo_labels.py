@@ -4,7 +4,7 @@
 The classes of each image are its ground-truth image labels; multi-scale +
 flip and the config's CRF are used unless switched off. Train any mmseg
 model on them afterwards (e.g.
-``configs/slrnet/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512_slrnet-pseudo.py``).
+the two-stage config in ``configs/slrnet/``).
 
 Usage:
     python tools/misc/slrnet_pseudo_labels.py CONFIG CHECKPOINT OUT_DIR \

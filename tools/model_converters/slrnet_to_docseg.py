@@ -12,7 +12,8 @@ tensors (e.g. a full optimizer object) is refused with their list.
 
 Usage::
 
-    python tools/model_converters/slrnet_to_docseg.py SRC DST [--wrn38-imagenet]
+    python tools/model_converters/slrnet_to_docseg.py SRC DST \
+        [--wrn38-imagenet]
 """
 import argparse
 from typing import List, Optional

@@ -2,7 +2,8 @@
 # page-level tags: SEM/<stem>.png masks (0 background, i + 1 = DocLayNet
 # class i, 255 ignored outline band), SEM/{train,val}.txt split lists and
 # SEM/{train,val}_tags.json tags, all written by
-# docseg_mm.datasets.converters.coco_to_semantic (tools/misc/run_slrnet_demo.sh).
+# docseg_mm.datasets.converters.coco_to_semantic
+# (tools/misc/prepare_demo_semseg.py, called by run_slrnet_demo.sh).
 # Weak training reads the tags only; validation reads the masks.
 dataset_type = 'DocSemSegDataset'
 data_root = 'data/demo'

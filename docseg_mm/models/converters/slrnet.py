@@ -12,24 +12,24 @@ their named tensor and dropped. The three constant PAMR kernels
 (``_aff.*.kernel``) are dropped: :func:`docseg_mm.models.utils.pamr`
 computes the shifts directly.
 
-====================================  ====================================
-SLRNet                                docseg_mm (``SLRNet`` + ``SLRHead``)
-====================================  ====================================
-``backbone.X``                        ``backbone.X`` (same names)
-``aspp.aspp{i}.atrous_conv/bn``       ``decode_head.aspp_modules.{i-1}.conv/bn``
-``aspp.global_avg_pool.{1,2}``        ``decode_head.image_pool.1.{conv,bn}``
-``aspp.conv1`` / ``aspp.bn1``         ``decode_head.bottleneck.{conv,bn}``
-``fc8_skip.{0,1}``                    ``decode_head.skip_proj.{conv,bn}``
-``fc8_x.{0,1}``                       ``decode_head.fuse.{conv,bn}``
-``shallow_mask.fc_deep.{0,1}``        ``decode_head.gci.deep_proj.{conv,bn}``
-``shallow_mask.fc_skip.{0,1}``        ``decode_head.gci.skip_proj`` / ``skip_norm``
-``shallow_mask.fc_cls.{0,1}``         ``decode_head.gci.out_proj.{conv,bn}``
-``last_conv.{0,1,4,5}``               ``decode_head.seg_convs.{0,2}.{conv,bn}``
-``last_conv.8``                       ``decode_head.conv_seg``
-``aux_head.{0,1}`` / ``aux_head.4``   ``decode_head.aux_convs.0.{conv,bn}`` / ``aux_seg``
-``factorization_reconstruction``      ``decode_head.cvlr.{in,out}_proj``
-``.transform{1,2}``
-====================================  ====================================
+SLRNet -> docseg_mm (``SLRNet`` + ``SLRHead``, head keys under
+``decode_head.``):
+
+* ``backbone.X`` -> ``backbone.X`` (same names);
+* ``aspp.aspp{i}.atrous_conv`` / ``.bn`` -> ``aspp_modules.{i-1}.conv`` /
+  ``.bn``; ``aspp.global_avg_pool.{1,2}`` -> ``image_pool.1.{conv,bn}``;
+  ``aspp.conv1`` / ``aspp.bn1`` -> ``bottleneck.{conv,bn}``;
+* ``fc8_skip.{0,1}`` -> ``skip_proj.{conv,bn}``; ``fc8_x.{0,1}`` ->
+  ``fuse.{conv,bn}``;
+* ``shallow_mask.fc_deep`` / ``fc_skip`` / ``fc_cls`` ->
+  ``gci.deep_proj`` / ``gci.skip_proj`` + ``gci.skip_norm`` /
+  ``gci.out_proj``;
+* ``last_conv.{0,1,4,5}`` -> ``seg_convs.{0,2}.{conv,bn}``;
+  ``last_conv.8`` -> ``conv_seg``;
+* ``aux_head.{0,1}`` -> ``aux_convs.0.{conv,bn}``; ``aux_head.4`` ->
+  ``aux_seg``;
+* ``factorization_reconstruction.transform{1,2}`` ->
+  ``cvlr.{in,out}_proj``.
 
 The WideResNet-38 ImageNet file ``ilsvrc-cls_rna-a1_cls1000_ep-0001.pth``
 (MXNet weights converted by PSA's ``convert_mxnet_to_torch``) uses the
@@ -61,7 +61,8 @@ HEAD_RULES = [
      lambda m: f'aspp_modules.{int(m[1]) - 1}.conv.weight'),
     (r'aspp\.aspp(\d)\.bn\.' + _BN,
      lambda m: f'aspp_modules.{int(m[1]) - 1}.bn.{m[2]}'),
-    (r'aspp\.global_avg_pool\.1\.weight', lambda m: 'image_pool.1.conv.weight'),
+    (r'aspp\.global_avg_pool\.1\.weight',
+     lambda m: 'image_pool.1.conv.weight'),
     (r'aspp\.global_avg_pool\.2\.' + _BN, lambda m: f'image_pool.1.bn.{m[1]}'),
     (r'aspp\.conv1\.weight', lambda m: 'bottleneck.conv.weight'),
     (r'aspp\.bn1\.' + _BN, lambda m: f'bottleneck.bn.{m[1]}'),
@@ -71,7 +72,8 @@ HEAD_RULES = [
     (r'fc8_x\.1\.' + _BN, lambda m: f'fuse.bn.{m[1]}'),
     (r'shallow_mask\.fc_deep\.0\.weight',
      lambda m: 'gci.deep_proj.conv.weight'),
-    (r'shallow_mask\.fc_deep\.1\.' + _BN, lambda m: f'gci.deep_proj.bn.{m[1]}'),
+    (r'shallow_mask\.fc_deep\.1\.' + _BN,
+     lambda m: f'gci.deep_proj.bn.{m[1]}'),
     (r'shallow_mask\.fc_skip\.0\.weight', lambda m: 'gci.skip_proj.weight'),
     (r'shallow_mask\.fc_skip\.1\.' + _BN, lambda m: f'gci.skip_norm.{m[1]}'),
     (r'shallow_mask\.fc_cls\.0\.weight', lambda m: 'gci.out_proj.conv.weight'),

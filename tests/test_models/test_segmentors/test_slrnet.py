@@ -34,7 +34,8 @@ def tiny_slrnet(mode='wsss', num_classes=4, **kwargs):
                       strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
         decode_head=dict(type='SLRHead', in_channels=(8, 64), channels=16,
                          skip_channels=8, num_classes=num_classes,
-                         dilations=(1, 2), constant_bg=mode != 'semi_unlabeled',
+                         dilations=(1, 2),
+                         constant_bg=mode != 'semi_unlabeled',
                          freeze_aspp_bn_stats=False,
                          norm_cfg=dict(type='BN')),
         pamr=dict(num_iter=2, dilations=(1, 2)),
@@ -182,7 +183,8 @@ def test_tta_average_equals_hand_computed(tmp_path):
             t = torch.from_numpy(im[..., ::-1].copy()).permute(2, 0, 1)
             t = ((t.float() - mean) / std)[None]
             pair = torch.cat([t, t.flip(-1)])
-            _, m, c = model.decode_head.forward_single(model.extract_feat(pair))
+            feats = model.extract_feat(pair)
+            _, m, c = model.decode_head.forward_single(feats)
             m = F.interpolate(m, t.shape[2:], mode='bilinear',
                               align_corners=True)
             m = m[0] + m[1].flip(-1)

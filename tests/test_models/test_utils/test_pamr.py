@@ -25,7 +25,8 @@ def _pamr_loop(img, mask, dilations, num_iter):
             logits = []
             for d in dilations:
                 for dy, dx in OFFSETS:
-                    diff = np.abs(img[:, i, j] - at(img, i + dy * d, j + dx * d))
+                    nb = at(img, i + dy * d, j + dx * d)
+                    diff = np.abs(img[:, i, j] - nb)
                     logits.append(np.mean(-diff / (1e-8 + 0.1 * sigma)))
             e = np.exp(np.array(logits) - max(logits))
             aff[i, j] = e / e.sum()
