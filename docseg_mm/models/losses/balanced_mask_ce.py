@@ -11,6 +11,14 @@ from torch import Tensor
 from docseg_mm.registry import MODELS
 
 
+def class_count_gate(onehot: Tensor, img_labels: Tensor) -> Tensor:
+    """1 for images whose one-hot labels hold exactly ``#img_labels + 1``
+    classes (the image labels plus background), else 0; shape ``(B, )``."""
+    expected = img_labels.sum(-1) + 1
+    present = (onehot.flatten(2).sum(-1) > 0).sum(-1)
+    return (expected.to(present.dtype) == present).to(onehot.dtype)
+
+
 def balanced_mask_ce(logits: Tensor,
                      onehot: Tensor,
                      img_labels: Optional[Tensor] = None,
@@ -56,9 +64,7 @@ def balanced_mask_ce(logits: Tensor,
     if batch_gate:
         if img_labels is None:
             raise ValueError('batch_gate needs img_labels')
-        expected = img_labels.sum(-1).to(loss.dtype) + 1
-        present = (per_class > 0).to(loss.dtype).sum(-1)
-        loss = loss * (expected == present).to(loss.dtype)
+        loss = loss * class_count_gate(onehot, img_labels).to(loss.dtype)
     return loss
 
 

@@ -11,7 +11,7 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from docseg_mm.registry import MODELS
-from ..losses.balanced_mask_ce import balanced_mask_ce
+from ..losses.balanced_mask_ce import balanced_mask_ce, class_count_gate
 from ..utils.pamr import pamr
 from ..utils.wsss import (label_to_onehot, max_onehot, pseudo_labels_absolute,
                           pseudo_labels_relative)
@@ -78,6 +78,11 @@ class SLRNet(EncoderDecoder):
             Defaults to 10 iterations, dilations (1, 2, 4, 8, 12, 24).
         pamr_bg_pow (float): Power of the background mask before PAMR.
             Defaults to 1 (3 for ``'semi_unlabeled'``).
+        pseudo_batch_gate (bool): Zero the seg loss of a pseudo-labelled
+            image whose pseudo labels do not hold exactly its image labels
+            plus background (the original's gate; pages with many tags
+            rarely pass it, so the document configs switch it off).
+            Defaults to True.
         seg_loss_enabled (bool): Start with the seg loss on.
             Defaults to False (the warm-up hook switches it on).
         faithful (bool): Reproduce the original's quirks: the relative
@@ -99,6 +104,7 @@ class SLRNet(EncoderDecoder):
                  pseudo_label: dict = dict(type='relative'),
                  pamr: dict = dict(),
                  pamr_bg_pow: Optional[float] = None,
+                 pseudo_batch_gate: bool = True,
                  seg_loss_enabled: bool = False,
                  faithful: bool = False,
                  **kwargs) -> None:
@@ -125,6 +131,7 @@ class SLRNet(EncoderDecoder):
         self.pamr_cfg = dict(pamr)
         self.pamr_bg_pow = pamr_bg_pow if pamr_bg_pow is not None else (
             3. if mode == 'semi_unlabeled' else 1.)
+        self.pseudo_batch_gate = pseudo_batch_gate
         self.seg_loss_enabled = seg_loss_enabled
         self.faithful = faithful
         self.skip_postprocess = False
@@ -260,15 +267,20 @@ class SLRNet(EncoderDecoder):
     def _seg_loss(self, logits: Tensor, target: Tensor,
                   labels: Optional[Tensor], labeled: Tensor) -> Tensor:
         """Per-sample class-balanced CE; the class-count gate applies to
-        pseudo-labelled samples (to all with ``faithful``), never in
+        pseudo-labelled samples (``pseudo_batch_gate``) and, with
+        ``faithful``, to ground-truth samples too; never in
         ``'semi_unlabeled'`` mode."""
-        if self.mode == 'semi_unlabeled':
-            return balanced_mask_ce(logits, target, batch_gate=False)
-        gated = balanced_mask_ce(logits, target, labels, batch_gate=True)
-        if self.faithful or not labeled.any():
-            return gated
         plain = balanced_mask_ce(logits, target, batch_gate=False)
-        return torch.where(labeled, plain, gated)
+        if self.mode == 'semi_unlabeled':
+            return plain
+        gated = labeled.clone() if self.faithful else \
+            torch.zeros_like(labeled)
+        if self.pseudo_batch_gate:
+            gated |= ~labeled
+        if not gated.any():
+            return plain
+        gate = class_count_gate(target, labels).to(plain.dtype)
+        return torch.where(gated, plain * gate, plain)
 
     # -------------------------------------------------------- inference
     def predict(self,
