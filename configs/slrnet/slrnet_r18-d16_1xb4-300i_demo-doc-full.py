@@ -2,7 +2,9 @@
 # pixel labels of every page (mode='semi' with every sample labelled: the
 # one-hot masks replace the pseudo labels and the classification loss).
 _base_ = ['./slrnet_r18-d16_1xb4-300i_demo-doc-tags.py']
-model = dict(mode='semi')
+# no image-level classifier is trained here (the seg loss replaces the
+# classification loss of labelled samples): plain argmax at test time
+model = dict(mode='semi', test_cfg=dict(class_select='none', bg_pow=1))
 train_dataloader = dict(
     dataset=dict(pipeline=[
         dict(type='LoadDocImageFromFile'),
