@@ -2,6 +2,8 @@
 """Document datasets registered in ``docseg_mm.registry.DATASETS``."""
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
+from .coco_wsss import COCO_CLASSES, COCOWSSSDataset
+from .doc_semseg import DocSemSegDataset, TagsFormatError, read_tags_file
 from .doclaynet import DocLayNetDataset
 from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
 from .docsam_folder import DocSAMFolderDataset
@@ -9,7 +11,7 @@ from .docsam_meta import parse_dataset_path
 from .heterogeneous import HeterogeneousDataset
 from .page_folder import IMG_EXTENSIONS, PageImageFolder
 from .publaynet import PubLayNetDataset
-from .samplers import DatasetMixSampler
+from .samplers import DatasetMixSampler, ImageLabelWeightedSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .skip_report import SkipReportMixin
 from .transforms import (ImageLoadError, ImageNotFoundError,
@@ -23,5 +25,7 @@ __all__ = [
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
     'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
     'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',
-    'SkipReportMixin'
+    'SkipReportMixin', 'DocSemSegDataset', 'TagsFormatError',
+    'read_tags_file', 'COCO_CLASSES', 'COCOWSSSDataset',
+    'ImageLabelWeightedSampler'
 ]

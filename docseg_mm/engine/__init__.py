@@ -1,3 +1,4 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-"""Training-loop extensions (hooks) of docseg_mm."""
+"""Training-loop extensions (hooks, optimizer constructors) of docseg_mm."""
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403

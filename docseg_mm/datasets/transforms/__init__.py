@@ -7,11 +7,15 @@ from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import LayoutMaskToGrid, PseudoLayoutMask
 from .multi_view import MultiViewWithKeys
 from .seg_map_crop import RandomResizedCropWithSegMap
+from .semseg_loading import (ImageLabelsFromSegMap, LoadSemSegAnnotations,
+                             SegMapValueError)
+from .wsss_formatting import PackWSSSInputs, SetLabeled
 
 __all__ = [
     'LoadDocImageFromFile', 'LoadTiffPage', 'BadImageMixin',
     'ImageLoadError', 'ImageNotFoundError', 'ImageSizeMismatchError',
     'PseudoLayoutMask', 'LayoutMaskToGrid', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
-    'RandomShortSideResize'
+    'RandomShortSideResize', 'LoadSemSegAnnotations', 'ImageLabelsFromSegMap',
+    'SegMapValueError', 'PackWSSSInputs', 'SetLabeled'
 ]

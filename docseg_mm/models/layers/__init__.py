@@ -1,9 +1,11 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .cvlr import CrossViewLowRank, init_dictionary, l2norm
 from .docsam_deformable_encoder import (DocSAMDeformableEncoder,
                                         DocSAMDeformableEncoderLayer,
                                         pixel_centre_reference_points)
 from .docsam_mlp import DocSAMConvMLP, DocSAMMLP
 from .docsam_predictors import DotProductClassPredictor, QueryMaskPredictor
+from .global_cue_injection import GlobalCueInjection, StochasticGate
 from .gated_decoder_layer import GatedCrossAttentionDecoderLayer
 from .hybrid_query_decoder import HybridQueryDecoder
 from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
@@ -16,5 +18,6 @@ __all__ = [
     'DotProductClassPredictor', 'QueryMaskPredictor',
     'GatedCrossAttentionDecoderLayer', 'HybridQueryDecoder',
     'HybridQueryDecoderLayer', 'LearnablePositionEmbedding2d',
-    'QueryFusionLayer'
+    'QueryFusionLayer', 'CrossViewLowRank', 'init_dictionary', 'l2norm',
+    'GlobalCueInjection', 'StochasticGate'
 ]

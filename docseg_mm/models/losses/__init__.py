@@ -1,7 +1,10 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .balanced_mask_ce import (BalancedMaskCELoss, balanced_mask_ce,
+                               class_count_gate)
 from .background_weighted_ce import (BackgroundWeightedCrossEntropyLoss,
                                      background_weighted_cross_entropy)
 
 __all__ = [
-    'BackgroundWeightedCrossEntropyLoss', 'background_weighted_cross_entropy'
+    'BackgroundWeightedCrossEntropyLoss', 'background_weighted_cross_entropy',
+    'BalancedMaskCELoss', 'balanced_mask_ce', 'class_count_gate'
 ]

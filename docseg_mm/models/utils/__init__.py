@@ -1,17 +1,25 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .dense_crf import SLRNET_CRF, dense_crf
 from .docsam_postprocess import (postprocess_instances, postprocess_semantic,
                                  rescale_predictions)
 from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
+from .pamr import pamr, pamr_affinity
 from .point_sample_grid import jittered_grid_points, sample_points
 from .query_selection import gather_queries, select_queries
 from .sliding_window import (merge_slide_instances, merge_slide_semantic,
                              slide_window_boxes)
+from .wsss import (label_to_onehot, mask_classifier_logits, max_onehot,
+                   onehot_to_label, pseudo_labels_absolute,
+                   pseudo_labels_relative, select_classes)
 
 __all__ = [
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
     'rescale_predictions',
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
-    'slide_window_boxes'
+    'slide_window_boxes', 'SLRNET_CRF', 'dense_crf', 'pamr', 'pamr_affinity',
+    'label_to_onehot', 'mask_classifier_logits', 'max_onehot',
+    'onehot_to_label', 'pseudo_labels_absolute', 'pseudo_labels_relative',
+    'select_classes'
 ]
