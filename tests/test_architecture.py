@@ -25,10 +25,11 @@ LAYERS: Dict[str, int] = {
     'registry': 0, 'version': 0,
     'utils': 1, 'structures': 1,
     'datasets.transforms': 2, 'datasets.samplers': 2, 'models.utils': 2,
-    'datasets': 3, 'models.layers': 3, 'models.converters': 3,
+    'datasets': 3, 'models.layers': 3,
     'models.backbones': 4, 'models.necks': 4, 'models.heads': 4,
     'models.dense_heads': 4, 'models.losses': 4, 'models.task_modules': 4,
-    'models.segmentors': 5, 'models.selfsup': 5, 'models': 5,
+    'models.segmentors': 5, 'models.selfsup': 5, 'models.converters': 5,
+    'models': 5,
     'evaluation': 6, 'engine': 6, 'visualization': 6,
     'apis': 7, 'testing': 7, 'demo_data': 7,
     '': 8,  # the package's own __init__

@@ -9,8 +9,8 @@ from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
-from docseg_mm.demo_data.classes import DOCLAYNET_CLASSES
 from docseg_mm.registry import DATASETS
+from .doclaynet import DocLayNetDataset
 
 
 class TagsFormatError(ValueError):
@@ -94,7 +94,7 @@ class DocSemSegDataset(BaseSegDataset):
     """
 
     METAINFO: dict = dict(
-        classes=('background', ) + DOCLAYNET_CLASSES,
+        classes=('background', ) + DocLayNetDataset.METAINFO['classes'],
         palette=[(255, 255, 255), (220, 20, 60), (255, 127, 14),
                  (188, 189, 34), (44, 160, 44), (127, 127, 127),
                  (148, 103, 189), (214, 39, 40), (31, 119, 180),

@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from docseg_mm.utils.pseudo_labels import pseudo_label_config
+from docseg_mm.engine.pseudo_labels import pseudo_label_config
 from .conftest import REPO, run_tool
 
 

@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from docseg_mm.utils import register_all_modules
-from docseg_mm.utils.pseudo_labels import pseudo_label_config
+from docseg_mm.engine.pseudo_labels import pseudo_label_config
 
 
 def main() -> None:
