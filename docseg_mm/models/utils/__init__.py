@@ -6,10 +6,11 @@ from .point_sample_grid import jittered_grid_points, sample_points
 from .query_selection import gather_queries, select_queries
 from .sliding_window import (merge_slide_instances, merge_slide_semantic,
                              slide_window_boxes)
+from .window_pool import window_pool
 
 __all__ = [
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
-    'slide_window_boxes'
+    'slide_window_boxes', 'window_pool'
 ]
