@@ -9,6 +9,9 @@ from .hybrid_query_decoder import HybridQueryDecoder
 from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
 from .learnable_pos_embed import LearnablePositionEmbedding2d
 from .query_fusion_layer import QueryFusionLayer
+from .sinusoid_table import sinusoid_table
+from .text_decoder_layer import (PositionwiseFeedForward, TextDecoderLayer,
+                                 TextMultiHeadAttention)
 
 __all__ = [
     'DocSAMDeformableEncoder', 'DocSAMDeformableEncoderLayer',
@@ -16,5 +19,6 @@ __all__ = [
     'DotProductClassPredictor', 'QueryMaskPredictor',
     'GatedCrossAttentionDecoderLayer', 'HybridQueryDecoder',
     'HybridQueryDecoderLayer', 'LearnablePositionEmbedding2d',
-    'QueryFusionLayer'
+    'QueryFusionLayer', 'sinusoid_table', 'PositionwiseFeedForward',
+    'TextDecoderLayer', 'TextMultiHeadAttention'
 ]

@@ -1,4 +1,5 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .beam_search import beam_search
 from .docsam_postprocess import postprocess_instances, postprocess_semantic
 from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
@@ -9,8 +10,9 @@ from .sliding_window import (merge_slide_instances, merge_slide_semantic,
 from .window_pool import window_pool
 
 __all__ = [
-    'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
-    'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
-    'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
-    'slide_window_boxes', 'window_pool'
+    'beam_search', 'masked_average_pool', 'postprocess_instances',
+    'postprocess_semantic', 'mask_nms', 'jittered_grid_points',
+    'sample_points', 'gather_queries', 'select_queries',
+    'merge_slide_instances', 'merge_slide_semantic', 'slide_window_boxes',
+    'window_pool'
 ]
