@@ -9,6 +9,9 @@ from .docsam_meta import parse_dataset_path
 from .heterogeneous import HeterogeneousDataset
 from .page_folder import IMG_EXTENSIONS, LoadTiffPage, PageImageFolder
 from .publaynet import PubLayNetDataset
+from .recog_lmdb import (LMDBFormatError, RecogLMDBDataset,
+                         UnlabeledLMDBDataset, WordImageFolderDataset,
+                         scan_recog_lmdb)
 from .samplers import DatasetMixSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .transforms import (ImageLoadError, ImageNotFoundError,
@@ -20,5 +23,7 @@ __all__ = [
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
     'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
-    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler'
+    'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',
+    'LMDBFormatError', 'RecogLMDBDataset', 'UnlabeledLMDBDataset',
+    'WordImageFolderDataset', 'scan_recog_lmdb'
 ]

@@ -6,12 +6,17 @@ from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
                           layout_mask_throughput)
 from .multi_view import MultiViewWithKeys
+from .random_patch_mask import RandomPatchMask
 from .seg_map_crop import RandomResizedCropWithSegMap
+from .text_abinet_aug import TextDeterioration, TextGeometry
+from .text_formatting import PackTextRecogInputs
+from .text_seqclr_aug import TextSeqCLRAugment
 
 __all__ = [
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
     'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
     'layout_mask_throughput', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
-    'RandomShortSideResize'
+    'RandomShortSideResize', 'RandomPatchMask', 'TextDeterioration',
+    'TextGeometry', 'PackTextRecogInputs', 'TextSeqCLRAugment'
 ]
