@@ -12,7 +12,7 @@ skipped two records and could run past the end).
 import os
 import os.path as osp
 from collections import Counter
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import mmcv
 from mmengine.dataset import BaseDataset
@@ -120,87 +120,105 @@ def format_report(path: str, counts: Counter, kept: int) -> str:
 
 @DATASETS.register_module()
 class RecogLMDBDataset(BaseDataset):
-    """Labelled word images in a recognition LMDB (mmocr's data layout).
+    """Labelled word images in one or more recognition LMDBs.
 
-    Every data info has ``img_key``, ``img_path`` (``<lmdb>/<img_key>``, for
-    identification), ``instances=[dict(text=...)]`` and ``dataset_name``;
-    ``prepare_data`` decodes the image into ``img`` (``ori_shape``,
-    ``img_shape`` set) before the pipeline.
+    Every data info has mmocr's fields ``img_key``, ``img_path``
+    (``<lmdb>/<img_key>``, for identification) and
+    ``instances=[dict(text=...)]``, plus ``dataset_name`` (per LMDB, for
+    per-set metrics); ``prepare_data`` decodes the image into ``img``
+    (``ori_shape``, ``img_shape`` set) before the pipeline.
 
     Args:
-        ann_file (str): The LMDB directory (relative to ``data_root``).
+        ann_file (str | Sequence[str]): LMDB directory or directories
+            (relative to ``data_root``).
+        dataset_names (str | Sequence[str], optional): One name per LMDB.
+            Defaults to the folder names.
         max_word_len (int, optional): Drop (and count) longer words. DiG
             trains on words of at most 23 characters. Defaults to None.
         check_images (bool, optional): Decode every image while loading and
-            drop corrupt ones; defaults to ``test_mode`` (so evaluation
-            sets are fixed up front; at training time a corrupt image found
-            on the fly is logged, counted and replaced by a random record).
+            drop corrupt ones; defaults to ``test_mode`` (evaluation sets are
+            fixed up front; at training time a corrupt image found on the fly
+            is logged, counted and replaced by a random record).
         color_type (str): mmcv ``imfrombytes`` flag. Defaults to 'color'.
-        dataset_name (str, optional): Name used by per-set metrics.
-            Defaults to ``metainfo['dataset_name']`` or the folder name.
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments.
     """
     with_label = True
 
     def __init__(self,
-                 ann_file: str = '',
+                 ann_file: Union[str, Sequence[str]] = '',
+                 dataset_names: Optional[Union[str, Sequence[str]]] = None,
                  max_word_len: Optional[int] = None,
                  check_images: Optional[bool] = None,
                  color_type: str = 'color',
-                 dataset_name: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
+        files = [ann_file] if isinstance(ann_file, str) else list(ann_file)
+        if not files or not all(files):
+            raise ValueError('ann_file must name at least one LMDB')
+        names = [dataset_names] if isinstance(dataset_names, str) else \
+            dataset_names
+        if names is not None and len(names) != len(files):
+            raise ValueError(f'{len(names)} dataset_names for {len(files)} '
+                             'LMDBs')
+        self.lmdb_files = files
+        self.dataset_names = list(names) if names is not None else [
+            osp.basename(osp.normpath(f)) for f in files]
         self.max_word_len = max_word_len
         self.check_images = test_mode if check_images is None else \
             check_images
         self.color_type = color_type
-        self._dataset_name = dataset_name
-        self._env = None
+        self._envs: Dict[str, object] = {}
         self._env_pid = None
-        self.report: Counter = Counter()
-        super().__init__(ann_file=ann_file, test_mode=test_mode, **kwargs)
+        self.report: Dict[str, Counter] = {}
+        super().__init__(ann_file='', test_mode=test_mode, **kwargs)
 
-    @property
-    def dataset_name(self) -> str:
-        return self._dataset_name or self.metainfo.get(
-            'dataset_name') or osp.basename(osp.normpath(self.ann_file))
+    def _lmdb_path(self, f: str) -> str:
+        if self.data_root and not osp.isabs(f):
+            return osp.join(self.data_root, f)
+        return f
 
     def load_data_list(self) -> List[dict]:
-        records, counts = scan_recog_lmdb(
-            self.ann_file, with_label=self.with_label,
-            max_word_len=self.max_word_len, check_images=self.check_images)
-        self.report = counts
         logger = MMLogger.get_current_instance()
-        line = format_report(self.ann_file, counts, len(records))
-        if counts['num_samples'] == 0 or len(records) < counts['num_samples']:
-            logger.warning(line)
-        else:
-            logger.info(line)
-        name = self.dataset_name
-        return [
-            dict(img_key='image-%09d' % idx,
-                 img_path=osp.join(self.ann_file, 'image-%09d' % idx),
-                 instances=[dict(text=text)] if self.with_label else [],
-                 dataset_name=name) for idx, text in records
-        ]
+        data_list = []
+        for f, name in zip(self.lmdb_files, self.dataset_names):
+            path = self._lmdb_path(f)
+            records, counts = scan_recog_lmdb(
+                path, with_label=self.with_label,
+                max_word_len=self.max_word_len,
+                check_images=self.check_images)
+            self.report[path] = counts
+            line = format_report(path, counts, len(records))
+            if counts['num_samples'] == 0 or \
+                    len(records) < counts['num_samples']:
+                logger.warning(line)
+            else:
+                logger.info(line)
+            data_list.extend(
+                dict(lmdb=path, img_key='image-%09d' % idx,
+                     img_path=osp.join(path, 'image-%09d' % idx),
+                     instances=[dict(text=text)] if self.with_label else [],
+                     dataset_name=name) for idx, text in records)
+        return data_list
 
-    def _txn_get(self, key: str) -> Optional[bytes]:
-        if self._env is None or self._env_pid != os.getpid():
-            self._env = open_lmdb(self.ann_file)
-            self._env_pid = os.getpid()
-        with self._env.begin(write=False) as txn:
+    def _read(self, path: str, key: str) -> Optional[bytes]:
+        if self._env_pid != os.getpid():
+            self._envs, self._env_pid = {}, os.getpid()
+        if path not in self._envs:
+            self._envs[path] = open_lmdb(path)
+        with self._envs[path].begin(write=False) as txn:
             return txn.get(key.encode('ascii'))
 
     def prepare_data(self, idx: int) -> Optional[dict]:
         info = self.get_data_info(idx)
-        buf = self._txn_get(info['img_key'])
+        buf = self._read(info['lmdb'], info['img_key'])
         img = None if buf is None else mmcv.imfrombytes(
             buf, flag=self.color_type)
         if img is None:
-            self.report['corrupt_image'] += 1
+            counts = self.report.setdefault(info['lmdb'], Counter())
+            counts['corrupt_image'] += 1
             MMLogger.get_current_instance().warning(
-                f'{self.ann_file}: record {info["img_key"]} does not decode '
-                f'(corrupt images so far: {self.report["corrupt_image"]})')
+                f'{info["lmdb"]}: record {info["img_key"]} does not decode '
+                f'(corrupt images so far: {counts["corrupt_image"]})')
             return None
         info['img'] = img
         info['ori_shape'] = info['img_shape'] = img.shape[:2]
@@ -208,7 +226,8 @@ class RecogLMDBDataset(BaseDataset):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state['_env'] = None  # an LMDB handle does not cross processes
+        state['_envs'] = {}  # LMDB handles do not cross processes
+        state['_env_pid'] = None
         return state
 
 

@@ -4,13 +4,41 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks.transformer import PatchEmbed
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.models.backbones.beit import BEiTTransformerEncoderLayer
+from mmpretrain.models.utils import BEiTAttention
 
 from docseg_mm.registry import MODELS
 from ..layers.sinusoid_table import sinusoid_table
+
+
+class FusedBEiTAttention(BEiTAttention):
+    """``BEiTAttention`` (same parameters) computed with PyTorch's fused
+    ``scaled_dot_product_attention`` when there is no relative position
+    bias."""
+
+    def forward(self, x: torch.Tensor,
+                rel_pos_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if self.relative_position_bias_table is not None or \
+                rel_pos_bias is not None:
+            return super().forward(x, rel_pos_bias)
+        b, n, c = x.shape
+        if self.bias == 'qv_bias':
+            bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias),
+                              self.v_bias))
+            qkv = F.linear(x, self.qkv.weight, bias)
+        else:
+            qkv = self.qkv(x)
+        q, k, v = qkv.reshape(b, n, 3, self.num_heads, -1).permute(
+            2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.attn_drop.p if self.training else 0.,
+            scale=self.scale)
+        return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, n,
+                                                                    c)))
 
 
 @MODELS.register_module()
@@ -30,7 +58,8 @@ class DiGViT(BaseBackbone):
     The original MLP has no dropout after its activation; mmcv's ``FFN`` has
     one, so it is removed (it has no parameters). mmpretrain passes its
     attention dropout under a key ``BEiTAttention`` ignores, so it is given
-    again through ``attn_cfg``.
+    again. The attention is :class:`FusedBEiTAttention` (same parameters,
+    PyTorch's fused kernel).
 
     Args:
         arch (str | dict): 'tiny' (192), 'small' (384) or 'base' (512), or a
@@ -126,10 +155,12 @@ class DiGViT(BaseBackbone):
                 attn_drop_rate=attn_drop_rate,
                 drop_path_rate=dpr[i],
                 bias=qkv_bias,
-                norm_cfg=norm_cfg,
-                attn_cfg=dict(attn_drop_rate=attn_drop_rate,
-                              proj_drop_rate=drop_rate))
+                norm_cfg=norm_cfg)
             layer.ffn.layers[0][2] = nn.Identity()  # no dropout after GELU
+            layer.attn = FusedBEiTAttention(
+                embed_dims=self.embed_dims, num_heads=arch['num_heads'],
+                window_size=None, use_rel_pos_bias=False, bias=qkv_bias,
+                attn_drop_rate=attn_drop_rate, proj_drop_rate=drop_rate)
             self.layers.append(layer)
         self.final_norm = final_norm
         if final_norm:
