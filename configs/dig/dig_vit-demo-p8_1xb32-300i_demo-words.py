@@ -5,6 +5,8 @@
 _base_ = ['./dig_vit-s-p4_8xb128-amp-coslr-10e_cc-ocr.py']
 
 data_root = 'work_dirs/dig_demo/lmdb/'
+patch_size = 8
+grid = (32 // patch_size, 128 // patch_size)
 train_pipeline = [
     dict(type='mmpretrain.MultiView', num_views=[1, 1],
          transforms=[{{_base_.view_masked}}, {{_base_.view_augmented}}]),
@@ -21,8 +23,7 @@ train_dataloader = dict(
 
 demo_arch = dict(_delete_=True, embed_dims=96, num_layers=3, num_heads=3,
                  feedforward_channels=384)
-patch_size = 8
-grid = (32 // patch_size, 128 // patch_size)
+
 model = dict(
     backbone=dict(arch=demo_arch, patch_size=patch_size),
     pix_projector=dict(in_channels=96, hid_channels=256, out_channels=96),

@@ -198,6 +198,8 @@ class RecogLMDBDataset(BaseDataset):
                      img_path=osp.join(path, 'image-%09d' % idx),
                      instances=[dict(text=text)] if self.with_label else [],
                      dataset_name=name) for idx, text in records)
+        if not data_list:  # MMEngine cannot serialise an empty list
+            self.serialize_data = False
         return data_list
 
     def _read(self, path: str, key: str) -> Optional[bytes]:
