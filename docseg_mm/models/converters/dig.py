@@ -56,7 +56,8 @@ DIG_EOS, DIG_PAD, DIG_UNK, DIG_BOS = 94, 95, 96, 97
 _MLP = {'0': 'fc0', '1': 'bn0', '3': 'fc1', '4': 'bn1', '6': 'fc2',
         '7': 'bn2'}
 _BLOCK_RENAMES = (('norm1.', 'ln1.'), ('norm2.', 'ln2.'),
-                  ('mlp.fc1.', 'ffn.layers.0.0.'), ('mlp.fc2.', 'ffn.layers.1.'))
+                  ('mlp.fc1.', 'ffn.layers.0.0.'),
+                  ('mlp.fc2.', 'ffn.layers.1.'))
 _PREFIXES = OrderedDict([
     ('momentum_encoder.', 'target_net.module.0.'),
     ('encoder.', 'backbone.'),

@@ -74,7 +74,8 @@ def pretrain_layout():
         keys.update(mlp_keys(p, (384, 512, 512, 384)))
     keys.update({'pix_decoder.0.weight': (192, 384),
                  'pix_decoder.1.weight': (192, 192),
-                 'pix_decoder.2.weight': (192, ), 'pix_decoder.2.bias': (192, ),
+                 'pix_decoder.2.weight': (192, ),
+                 'pix_decoder.2.bias': (192, ),
                  'pix_decoder.4.weight': (48, 192),
                  'pix_decoder.4.bias': (48, )})
     return keys
@@ -272,8 +273,10 @@ def test_rows_follow_a_reordered_dictionary(tmp_path):
     i = d.char2idx('a')
     assert torch.equal(emb[i], src['decoder.trg_word_emb.weight'][10])
     assert torch.equal(cls[i], src['decoder.classifier.weight'][10])
-    assert torch.equal(emb[d.start_idx], src['decoder.trg_word_emb.weight'][97])
-    assert torch.equal(cls[d.end_idx - 1], src['decoder.classifier.weight'][94])
+    src_emb, src_cls = src['decoder.trg_word_emb.weight'], src[
+        'decoder.classifier.weight']
+    assert torch.equal(emb[d.start_idx], src_emb[97])
+    assert torch.equal(cls[d.end_idx - 1], src_cls[94])
     assert any('96' in n for n in report.notes)  # DiG's UNKNOWN row unused
     with pytest.raises(KeyError, match='not in DiG'):
         convert_dig_state_dict(src, Dictionary(characters='a\u00e9',
