@@ -90,6 +90,15 @@ def test_dig_config(path, tmp_path):
         return
     assert cfg.optim_wrapper.get('constructor') == \
         'mmpretrain.LearningRateDecayOptimWrapperConstructor'
+    # DiG's layer decay: patch embedding decay^(L+1), block k decay^(L-k),
+    # neck/decoder 1 (L = 1 block in the shrunk model)
+    rate = cfg.optim_wrapper.paramwise_cfg.layer_decay_rate
+    scales = {g['param_name']: g['lr_scale']
+              for g in optim_wrapper.optimizer.param_groups}
+    assert scales['backbone.patch_embed.projection.weight'] == rate**2
+    assert scales['backbone.mask_token'] == rate**2
+    assert scales['backbone.layers.0.attn.qkv.weight'] == rate
+    assert scales['decoder.classifier.weight'] == 1.0
     for key in ('val_dataloader', 'test_dataloader'):
         loader = Runner.build_dataloader(
             tiny_loader(cfg, key, str(tmp_path / key)))
