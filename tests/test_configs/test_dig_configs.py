@@ -109,3 +109,26 @@ def test_dig_config(path, tmp_path):
         assert all(isinstance(p.pred_text.item, str) for p in preds)
         assert preds[0].gt_text.item in ('ab', 'Cd1', 'xyz', 'Q!')
         assert preds[0].dataset_name
+
+
+def test_demo_pretraining_checkpoint_initialises_the_recognizer(tmp_path):
+    """The demo chain: every encoder tensor of a DiG checkpoint reaches the
+    recogniser (the final LayerNorm, absent in pretraining, stays 1/0)."""
+    init_default_scope('docseg_mm')
+    pre = MODELS.build(Config.fromfile(osp.join(
+        REPO, 'configs', 'dig',
+        'dig_vit-demo-p8_1xb32-300i_demo-words.py')).model)
+    pre.init_weights()
+    ckpt = str(tmp_path / 'iter_300.pth')
+    torch.save(dict(state_dict=pre.state_dict()), ckpt)
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'dig',
+        'dig-recog_vit-demo-p8_1xb32-400i_demo-words.py'))
+    cfg.model.backbone.init_cfg.checkpoint = ckpt
+    rec = MODELS.build(cfg.model)
+    rec.init_weights()
+    own = rec.backbone.state_dict()
+    for key, value in pre.backbone.state_dict().items():
+        assert torch.equal(own[key], value), key
+    assert set(own) - set(pre.backbone.state_dict()) == {'ln1.weight',
+                                                         'ln1.bias'}
