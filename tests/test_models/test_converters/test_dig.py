@@ -183,12 +183,16 @@ def ref_mha(sd, p, q_in, kv_in, mask=None):
     return o.reshape(b, lq, 512) @ sd[p + 'fc.weight'].t()
 
 
-def ref_recognizer_logits(sd, x, dig_tokens, lens):
-    """RecModel: encoder -> linear_norm -> TFDecoder (teacher forcing)."""
+def ref_memory(sd, x):
+    """RecModel's encoder -> linear_norm."""
     mem = ref_encoder(sd, x)
-    mem = F.layer_norm(F.linear(mem, sd['linear_norm.0.weight'],
-                                sd['linear_norm.0.bias']), (512, ),
-                       sd['linear_norm.1.weight'], sd['linear_norm.1.bias'])
+    return F.layer_norm(F.linear(mem, sd['linear_norm.0.weight'],
+                                 sd['linear_norm.0.bias']), (512, ),
+                        sd['linear_norm.1.weight'], sd['linear_norm.1.bias'])
+
+
+def ref_decoder_logits(sd, mem, dig_tokens, lens):
+    """DiG's TFDecoder with teacher forcing (pad mask & causal mask)."""
     b, length = dig_tokens.shape
     y = sd['decoder.trg_word_emb.weight'][dig_tokens] + \
         sd['decoder.position_enc.position_table'][:, :length]
@@ -239,7 +243,8 @@ def test_finetuned_recognizer_logits_match_reference():
     lens = torch.tensor([len(s) for s in dig_seq])
     dig_in = torch.tensor([[97] + s + [95] * (6 - len(s)) for s in dig_seq])
     with torch.no_grad():
-        ref = ref_recognizer_logits(src, x, dig_in, lens)
+        mem = ref_memory(src, x)
+        ref = ref_decoder_logits(src, mem, dig_in, lens)
         d = model.decoder.dictionary
         to_ours = {97: d.start_idx, 94: d.end_idx, 95: d.padding_idx}
         ours_in = torch.tensor([[to_ours.get(t, t) if t >= 94 else
@@ -253,8 +258,8 @@ def test_finetuned_recognizer_logits_match_reference():
         classes, _ = model.decoder.decode_greedy(model.extract_feat(x))
         tokens = torch.full((2, 1), 97)
         for step in range(classes.shape[1]):
-            nxt = ref_recognizer_logits(src, x, tokens,
-                                        torch.full((2, ), step + 1))[:, -1]
+            nxt = ref_decoder_logits(src, mem, tokens,
+                                     torch.full((2, ), step + 1))[:, -1]
             nxt = nxt.argmax(-1)
             assert torch.equal(nxt, classes[:, step])
             tokens = torch.cat([tokens, nxt[:, None]], 1)
