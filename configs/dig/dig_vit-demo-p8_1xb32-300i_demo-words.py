@@ -1,7 +1,8 @@
 # CPU demo of DiG pretraining (`make demo-dig`): a 3-layer, 96-wide ViT with
 # 8x8 patches (4x16 = 64 tokens instead of 256, to fit a few CPU minutes) on
-# the demo's unlabeled word crops (converted to an LMDB by
-# tools/misc/run_dig_demo.sh), 300 iterations of batch 32.
+# the demo's word crops without their labels (the unlabeled split and the
+# training split, converted to LMDBs by tools/misc/run_dig_demo.sh),
+# 300 iterations of batch 32.
 _base_ = ['./dig_vit-s-p4_8xb128-amp-coslr-10e_cc-ocr.py']
 
 data_root = 'work_dirs/dig_demo/lmdb/'
@@ -18,7 +19,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(data_root=data_root, ann_file=['unlabeled'],
+    dataset=dict(data_root=data_root, ann_file=['unlabeled', 'train'],
                  pipeline=train_pipeline))
 
 demo_arch = dict(_delete_=True, embed_dims=96, num_layers=3, num_heads=3,

@@ -123,7 +123,7 @@ def test_demo_pretraining_checkpoint_initialises_the_recognizer(tmp_path):
     torch.save(dict(state_dict=pre.state_dict()), ckpt)
     cfg = Config.fromfile(osp.join(
         REPO, 'configs', 'dig',
-        'dig-recog_vit-demo-p8_1xb32-400i_demo-words.py'))
+        'dig-recog_vit-demo-p8_1xb32-800i_demo-words.py'))
     cfg.model.backbone.init_cfg.checkpoint = ckpt
     rec = MODELS.build(cfg.model)
     rec.init_weights()

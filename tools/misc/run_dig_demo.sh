@@ -14,7 +14,7 @@ WORK_DIR=${1:-work_dirs/dig_demo}
 cd "$(dirname "$0")/../.."
 WORDS=${WORDS_DIR:-data/demo/words}
 PRE_CFG=configs/dig/dig_vit-demo-p8_1xb32-300i_demo-words.py
-REC_CFG=configs/dig/dig-recog_vit-demo-p8_1xb32-400i_demo-words.py
+REC_CFG=configs/dig/dig-recog_vit-demo-p8_1xb32-800i_demo-words.py
 LMDB=$WORK_DIR/lmdb
 
 if [ ! -f "$WORDS/train.txt" ]; then
