@@ -1,7 +1,7 @@
 # CPU demo of the DiG recogniser (`make demo-dig`): the demo encoder of
 # dig_vit-demo-p8_1xb32-300i_demo-words.py, a 2-layer 128-wide decoder
-# without dropout, fine-tuned 800 iterations on the demo's labelled words and tested on the
-# held-out words. tools/misc/run_dig_demo.sh runs it twice: from the DiG
+# without dropout, fine-tuned 800 iterations on the demo's labelled words and
+# tested on the held-out words. tools/misc/run_dig_demo.sh runs it twice: from the DiG
 # checkpoint and from random initialisation (model.backbone.init_cfg=None).
 _base_ = ['./dig-recog_vit-s-p4_8xb256-10e_textocr-openimages.py']
 
