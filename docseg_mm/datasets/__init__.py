@@ -11,6 +11,9 @@ from .docsam_meta import parse_dataset_path
 from .heterogeneous import HeterogeneousDataset
 from .page_folder import IMG_EXTENSIONS, PageImageFolder
 from .publaynet import PubLayNetDataset
+from .recog_lmdb import (LMDBFormatError, RecogLMDBDataset,
+                         UnlabeledLMDBDataset, WordImageFolderDataset,
+                         scan_recog_lmdb)
 from .samplers import DatasetMixSampler, ImageLabelWeightedSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .skip_report import SkipReportMixin
@@ -27,5 +30,7 @@ __all__ = [
     'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',
     'SkipReportMixin', 'DocSemSegDataset', 'TagsFormatError',
     'read_tags_file', 'COCO_CLASSES', 'COCOWSSSDataset',
-    'ImageLabelWeightedSampler'
+    'ImageLabelWeightedSampler',
+    'LMDBFormatError', 'RecogLMDBDataset', 'UnlabeledLMDBDataset',
+    'WordImageFolderDataset', 'scan_recog_lmdb'
 ]

@@ -6,6 +6,7 @@ from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .recognizers import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

@@ -6,10 +6,14 @@ from .loading import (BadImageMixin, ImageLoadError, ImageNotFoundError,
 from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import LayoutMaskToGrid, PseudoLayoutMask
 from .multi_view import MultiViewWithKeys
+from .random_patch_mask import RandomPatchMask
 from .seg_map_crop import RandomResizedCropWithSegMap
 from .semseg_loading import (ImageLabelsFromSegMap, LoadSemSegAnnotations,
                              SegMapValueError)
 from .wsss_formatting import PackWSSSInputs, SetLabeled
+from .text_abinet_aug import TextDeterioration, TextGeometry
+from .text_formatting import PackTextRecogInputs
+from .text_seqclr_aug import TextSeqCLRAugment
 
 __all__ = [
     'LoadDocImageFromFile', 'LoadTiffPage', 'BadImageMixin',
@@ -17,5 +21,7 @@ __all__ = [
     'PseudoLayoutMask', 'LayoutMaskToGrid', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
     'RandomShortSideResize', 'LoadSemSegAnnotations', 'ImageLabelsFromSegMap',
-    'SegMapValueError', 'PackWSSSInputs', 'SetLabeled'
+    'SegMapValueError', 'PackWSSSInputs', 'SetLabeled',
+    'RandomShortSideResize', 'RandomPatchMask', 'TextDeterioration',
+    'TextGeometry', 'PackTextRecogInputs', 'TextSeqCLRAugment'
 ]

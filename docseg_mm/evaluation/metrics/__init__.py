@@ -3,8 +3,11 @@ from .doc_coco_metric import DocCocoMetric, summarize_coco_eval
 from .maf_metric import MeanF1Metric, mean_f1_over_iou
 from .multilabel_iou import MultiLabelIoUMetric
 from .per_dataset_metric import PerDatasetMetric
+from .text_recog_metric import (TextRecogMetric,
+                                normalize_ignore_case_symbol)
 
 __all__ = [
     'DocCocoMetric', 'summarize_coco_eval', 'MeanF1Metric',
-    'mean_f1_over_iou', 'MultiLabelIoUMetric', 'PerDatasetMetric'
+    'mean_f1_over_iou', 'MultiLabelIoUMetric', 'PerDatasetMetric',
+    'TextRecogMetric', 'normalize_ignore_case_symbol'
 ]

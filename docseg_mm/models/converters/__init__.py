@@ -7,10 +7,11 @@ shared :class:`ConversionReport` and a safe source loader
 (:func:`load_source`). The command lines are thin wrappers in
 ``tools/model_converters/``.
 """
+from .dig import convert_dig_state_dict, load_dig_checkpoint
 from .loading import UnsafeCheckpointError, get_state_dict, load_source
 from .report import ConversionReport
 
 __all__ = [
     'ConversionReport', 'UnsafeCheckpointError', 'get_state_dict',
-    'load_source'
+    'load_source', 'convert_dig_state_dict', 'load_dig_checkpoint'
 ]

@@ -11,6 +11,9 @@ from .hybrid_query_decoder import HybridQueryDecoder
 from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
 from .learnable_pos_embed import LearnablePositionEmbedding2d
 from .query_fusion_layer import QueryFusionLayer
+from .sinusoid_table import sinusoid_table
+from .text_decoder_layer import (PositionwiseFeedForward, TextDecoderLayer,
+                                 TextMultiHeadAttention)
 
 __all__ = [
     'DocSAMDeformableEncoder', 'DocSAMDeformableEncoderLayer',
@@ -19,5 +22,7 @@ __all__ = [
     'GatedCrossAttentionDecoderLayer', 'HybridQueryDecoder',
     'HybridQueryDecoderLayer', 'LearnablePositionEmbedding2d',
     'QueryFusionLayer', 'CrossViewLowRank', 'init_dictionary', 'l2norm',
-    'GlobalCueInjection', 'StochasticGate'
+    'GlobalCueInjection', 'StochasticGate',
+    'QueryFusionLayer', 'sinusoid_table', 'PositionwiseFeedForward',
+    'TextDecoderLayer', 'TextMultiHeadAttention'
 ]

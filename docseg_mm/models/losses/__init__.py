@@ -3,8 +3,10 @@ from .balanced_mask_ce import (BalancedMaskCELoss, balanced_mask_ce,
                                class_count_gate)
 from .background_weighted_ce import (BackgroundWeightedCrossEntropyLoss,
                                      background_weighted_cross_entropy)
+from .seq_ce_loss import SeqCrossEntropyLoss
 
 __all__ = [
     'BackgroundWeightedCrossEntropyLoss', 'background_weighted_cross_entropy',
-    'BalancedMaskCELoss', 'balanced_mask_ce', 'class_count_gate'
+    'BalancedMaskCELoss', 'balanced_mask_ce', 'class_count_gate',
+    'SeqCrossEntropyLoss'
 ]

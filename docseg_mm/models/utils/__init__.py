@@ -1,4 +1,5 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .beam_search import beam_search
 from .dense_crf import SLRNET_CRF, dense_crf
 from .docsam_postprocess import (postprocess_instances, postprocess_semantic,
                                  rescale_predictions)
@@ -12,6 +13,7 @@ from .sliding_window import (merge_slide_instances, merge_slide_semantic,
 from .wsss import (label_to_onehot, mask_classifier_logits, max_onehot,
                    onehot_to_label, pseudo_labels_absolute,
                    pseudo_labels_relative, select_classes)
+from .window_pool import window_pool
 
 __all__ = [
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
@@ -21,5 +23,6 @@ __all__ = [
     'slide_window_boxes', 'SLRNET_CRF', 'dense_crf', 'pamr', 'pamr_affinity',
     'label_to_onehot', 'mask_classifier_logits', 'max_onehot',
     'onehot_to_label', 'pseudo_labels_absolute', 'pseudo_labels_relative',
-    'select_classes'
+    'select_classes',
+    'beam_search', 'window_pool'
 ]
