@@ -9,7 +9,6 @@ from mmengine.structures import LabelData
 from docseg_mm.registry import MODELS, TASK_UTILS
 from ..layers.sinusoid_table import sinusoid_table
 from ..layers.text_decoder_layer import TextDecoderLayer
-from ..task_modules.text_dictionary import Dictionary
 from ..utils.beam_search import beam_search
 
 
@@ -49,7 +48,7 @@ class TransformerTextHead(BaseModule):
     """
 
     def __init__(self,
-                 dictionary: Union[dict, Dictionary],
+                 dictionary: Union[dict, object],
                  n_layers: int = 6,
                  d_embedding: int = 512,
                  n_head: int = 8,
