@@ -6,12 +6,13 @@ from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
                           layout_mask_throughput)
 from .multi_view import MultiViewWithKeys
+from .scan_degrade import RandomScanDegrade
 from .seg_map_crop import RandomResizedCropWithSegMap
 
 __all__ = [
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
     'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
     'layout_mask_throughput', 'MultiViewWithKeys',
-    'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
+    'RandomResizedCropWithSegMap', 'RandomResizeOrCrop', 'RandomScanDegrade',
     'RandomShortSideResize'
 ]
