@@ -44,9 +44,16 @@ class Page:
             if not text:
                 continue
             self.ops.append(('text', fc.name, size, x, y, text, color))
-            self.words.append(
-                dict(text=text, box=[x, y - asc, x + w, y + desc],
-                     font=fc.name, size=size))
+            # one word record per space-separated word (table cells, labels)
+            start = 0
+            for part in text.split(' '):
+                if part:
+                    px = x + fc.width(text[:start], size)
+                    pw = fc.width(part, size)
+                    self.words.append(
+                        dict(text=part, box=[px, y - asc, px + pw, y + desc],
+                             font=fc.name, size=size))
+                start += len(part) + 1
             x0, x1 = min(x0, x), max(x1, x + w)
         return [x0, y - asc, x1, y + desc]
 

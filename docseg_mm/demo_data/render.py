@@ -10,6 +10,8 @@ from .page import Page
 #: A channel must differ this much from the element's background to count
 #: as ink.
 INK_DELTA = 40
+#: Width (pixels) of the ring around a box that gives its paper colour.
+RING = 2
 #: Smallest side (pixels) of a kept element box.
 MIN_SIDE = 2
 
@@ -43,10 +45,22 @@ def render_region(pdf, index: int, box: Sequence[float],
     return out
 
 
-def _background(region: np.ndarray) -> np.ndarray:
-    border = np.concatenate([region[0], region[-1], region[:, 0],
-                             region[:, -1]]).astype(np.int16)
-    return np.median(border, axis=0)
+def _background(img: np.ndarray, x0: int, y0: int, x1: int,
+                y1: int) -> np.ndarray:
+    """Paper colour around a box: the median of a ring of pixels just
+    outside it (white on a white page, the bar colour behind white slide
+    titles), or of the box's own border at the image edge."""
+    H, W = img.shape[:2]
+    r = RING
+    ring = [img[max(0, y0 - r):y0, max(0, x0 - r):x1 + r],
+            img[y1:y1 + r, max(0, x0 - r):x1 + r],
+            img[y0:y1, max(0, x0 - r):x0], img[y0:y1, x1:x1 + r]]
+    px = np.concatenate([p.reshape(-1, img.shape[2]) for p in ring])
+    if len(px) < 8:
+        region = img[y0:y1, x0:x1]
+        px = np.concatenate([region[0], region[-1], region[:, 0],
+                             region[:, -1]])
+    return np.median(px.astype(np.int16), axis=0)
 
 
 def tighten(img: np.ndarray, box: Sequence[float]
@@ -54,7 +68,7 @@ def tighten(img: np.ndarray, box: Sequence[float]
     """Shrink a pixel box to the ink inside it.
 
     Ink is what differs by more than :data:`INK_DELTA` in some channel from
-    the box's background (the median colour of its border pixels).
+    the box's background (see :func:`_background`).
 
     Returns:
         tuple: ``(x0, y0, x1, y1)`` in pixels, or an empty tuple when the
@@ -68,7 +82,7 @@ def tighten(img: np.ndarray, box: Sequence[float]
     if x1 - x0 < 1 or y1 - y0 < 1:
         return ()
     region = img[y0:y1, x0:x1]
-    bg = _background(region)
+    bg = _background(img, x0, y0, x1, y1)
     ink = (np.abs(region.astype(np.int16) - bg) > INK_DELTA).any(axis=2)
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
