@@ -14,8 +14,8 @@ from .classes import (CATEGORY_IDS, DOCLAYNET_CLASSES, DOCLAYNET_TO_PUBLAYNET,
 
 __all__ = [
     'CATEGORY_IDS', 'DOCLAYNET_CLASSES', 'DOCLAYNET_TO_PUBLAYNET',
-    'FORMAT_VERSION', 'PAGE_TYPES', 'PUBLAYNET_CLASSES', 'generate_demo_dataset',
-    'render_document', 'to_publaynet'
+    'FORMAT_VERSION', 'PAGE_TYPES', 'PUBLAYNET_CLASSES',
+    'generate_demo_dataset', 'render_document', 'to_publaynet'
 ]
 
 

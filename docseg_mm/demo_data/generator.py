@@ -28,7 +28,11 @@ import numpy as np
 
 from .classes import CATEGORY_IDS, DOCLAYNET_CLASSES, PAGE_TYPES
 from .coco import coco_dict
-from .cli import main, parse_args  # noqa: F401 (CLI, re-exported)
+from .cli import main, parse_args
+
+__all__ = ['FORMAT_VERSION', 'PAGES_PER_DOC', 'DEFAULT_DPI', 'doc_rng',
+           'render_document', 'generate_demo_dataset', 'code_hash', 'main',
+           'parse_args']
 
 #: Bump when the pages or the json change, so stale sets are re-generated.
 FORMAT_VERSION = 2

@@ -81,7 +81,7 @@ _BASE = dict(
     parskip=(0.0, 0.6), heading_numbered=0.6, heading_scale=(1.1, 1.5),
     header=0.8, header_rule=0.4, footer=0.8, page_no_top=0.3,
     title_page=0.3, footnotes=0.3, wide_float=0.0, color_heading=0.1,
-    blocks=dict(para=10, heading=2.2, list=1.2, figure=1.2, chart=1.2,
+    blocks=dict(para=10, heading=3.0, list=1.2, figure=1.2, chart=1.2,
                 table=1.0, formula=0.5, code=0.2))
 
 PAGE_KINDS: Dict[str, dict] = {
@@ -90,7 +90,7 @@ PAGE_KINDS: Dict[str, dict] = {
         columns={1: 0.35, 2: 0.6, 3: 0.05}, size=(8.5, 10.5), justify=0.9,
         heading=SERIF + SANS, title_page=0.4, footnotes=0.35,
         wide_float=0.35,
-        blocks=dict(para=10, heading=2, list=0.6, figure=1.0, chart=1.6,
+        blocks=dict(para=10, heading=2.6, list=0.6, figure=1.0, chart=1.6,
                     table=1.2, formula=1.6, code=0.2)),
     'book': dict(
         _BASE, paper=['a5', 'b5', 'royal', 'letter'], margin_in=(0.55, 0.9),
@@ -104,15 +104,15 @@ PAGE_KINDS: Dict[str, dict] = {
         columns={1: 0.6, 2: 0.4}, body=SANS + SERIF, heading=SANS,
         size=(8.5, 10.5), justify=0.45, indent=0.05, parskip=(0.3, 0.8),
         color_heading=0.5, title_page=0.2, footnotes=0.25,
-        blocks=dict(para=8, heading=2.2, list=1.4, figure=0.6, chart=2.2,
+        blocks=dict(para=8, heading=3.0, list=1.4, figure=0.6, chart=2.2,
                     table=2.6, formula=0.1, code=0.05)),
     'manual': dict(
         _BASE, paper=['letter', 'a4', 'b5'], margin_in=(0.6, 1.0),
         columns={1: 0.85, 2: 0.15}, body=SERIF + SANS, heading=SANS,
         justify=0.4, indent=0.1, parskip=(0.3, 0.8), color_heading=0.3,
         title_page=0.1,
-        blocks=dict(para=8, heading=2.6, list=2.4, figure=1.4, chart=0.4,
-                    table=1.0, formula=0.2, code=1.8)),
+        blocks=dict(para=8, heading=3.4, list=2.4, figure=1.2, chart=0.4,
+                    table=0.8, formula=0.2, code=2.6)),
     'patent': dict(
         _BASE, paper=['letter'], margin_in=(0.7, 0.9),
         columns={2: 0.8, 1: 0.2}, body=['times', 'times', 'stix'],

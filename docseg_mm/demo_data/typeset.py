@@ -53,8 +53,8 @@ def break_lines(tokens: Sequence[Token],
                 width: float,
                 size: float,
                 indent: float = 0.0,
-                hyphenate: bool = True) -> List[List[Tuple[str, Face,
-                                                          float]]]:
+                hyphenate: bool = True
+                ) -> List[List[Tuple[str, Face, float]]]:
     """Greedy line breaking with hyphenation.
 
     Args:

@@ -28,8 +28,8 @@ def main() -> None:
               f'{r["pages_per_s"]:.2f} pages/s, '
               f'{r["pages_per_s_per_core"]:.2f} pages/s per core')
     if len(runs) > 1:
-        print(f'speed-up with {args.workers} workers: '
-              f'{runs[args.workers]["pages_per_s"] / runs[1]["pages_per_s"]:.2f}x')
+        ratio = runs[args.workers]['pages_per_s'] / runs[1]['pages_per_s']
+        print(f'speed-up with {args.workers} workers: {ratio:.2f}x')
 
 
 if __name__ == '__main__':
