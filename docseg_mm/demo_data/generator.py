@@ -1,20 +1,22 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Write the synthetic demo set in the folder layout of DocLayNet's core
-release::
+release, plus the views other methods need::
 
     out_dir/COCO/train.json, out_dir/COCO/val.json
     out_dir/PNG/<name>.png                      train and val pages
+    out_dir/PDF/<split>_doc<k>.pdf              the train/val documents
     out_dir/unlabeled/<name>.png                pages without labels (SSL)
     out_dir/page_types/<page_type>/<name>.png   class folders for kNN probes
+    out_dir/SEM/<stem>.png, SEM/{train,val}_tags.json, SEM/{train,val}.txt
+    out_dir/words/{train,val,unlabeled}/<stem>_<k>.png, words/{train,val}.txt
     out_dir/meta.json                           parameters + format version
 
-Every page is a pure function of ``(seed, split, index)`` (and of the page
-size), so the output is byte-identical whatever the number of workers.
+Documents of :data:`PAGES_PER_DOC` pages are typeset as PDFs and
+rasterised; each document is a pure function of ``(seed, split, document
+index)``, so the output is byte-identical whatever the number of workers.
 """
-import argparse
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import os.path as osp
 import shutil
@@ -25,202 +27,157 @@ import cv2
 import numpy as np
 
 from .classes import CATEGORY_IDS, DOCLAYNET_CLASSES, PAGE_TYPES
-from .layout import DEFAULT_PAGE_SIZE, render_page, sample_style
+from .coco import coco_dict
+from .cli import main, parse_args
+
+__all__ = ['FORMAT_VERSION', 'PAGES_PER_DOC', 'DEFAULT_DPI', 'doc_rng',
+           'render_document', 'generate_demo_dataset', 'code_hash', 'main',
+           'parse_args']
 
 #: Bump when the pages or the json change, so stale sets are re-generated.
-FORMAT_VERSION = 1
-COLLECTION = 'docseg_mm_demo'
-#: Consecutive pages that share one document style.
+FORMAT_VERSION = 2
+#: Consecutive pages that form one document (one style, text flowing on).
 PAGES_PER_DOC = 4
+#: Default rendering resolution of the pages (dots per inch).
+DEFAULT_DPI = 96
 _SPLIT_KEYS = {'train': 0, 'val': 1, 'unlabeled': 2, 'page_types': 3}
-#: Train pages that get a full-bleed banner (boxes reaching past the edge).
-_BLEED_EVERY = 40
-#: Train pages that get a duplicate annotation with precedence 1 (and 2).
-_DUP_EVERY = 25
-#: How far past the page edge DocLayNet-like quirky boxes reach.
-_EDGE_OVERSHOOT = 0.4
-
-#: Unfiltered deflate is both the fastest and the smallest for these pages.
 _PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]
 if hasattr(cv2, 'IMWRITE_PNG_FILTER'):  # opencv >= 4.10
     _PNG_PARAMS += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
 
-Job = Tuple[str, int, int, str, Tuple[int, int], Optional[str]]
+#: ``(split, doc, first page, n pages, seed, page type, params, paths)``
+Job = Tuple[str, int, int, int, int, Optional[str], Dict, Dict]
 
 
-def page_rng(seed: int,
-             split: str,
-             index: int,
-             group: int = 0) -> np.random.Generator:
-    """The random source of one page.
+def doc_rng(seed: int, split: str, doc: int,
+            group: int = 0) -> np.random.Generator:
+    """The random source of one document.
 
     Args:
         seed (int): Dataset seed.
         split (str): ``'train'``, ``'val'``, ``'unlabeled'`` or
             ``'page_types'``.
-        index (int): Page index in the split (in its page type folder for
+        doc (int): Document index in the split (in its page-type folder for
             ``'page_types'``).
         group (int): Page type index for ``'page_types'``. Defaults to 0.
-
-    Returns:
-        np.random.Generator: The generator.
     """
-    return np.random.default_rng([seed, _SPLIT_KEYS[split], group, index, 0])
-
-
-def _doc_rng(seed: int, split: str, doc: int,
-             group: int) -> np.random.Generator:
     return np.random.default_rng([seed, _SPLIT_KEYS[split], group, doc, 1])
 
 
-def _render(job: Job) -> Tuple[int, Dict, List[Dict]]:
-    """Render one page of a job, write its PNG and return its record."""
-    split, index, seed, path, page_size, forced_type = job
-    group = PAGE_TYPES.index(forced_type) if forced_type else 0
-    doc = index // PAGES_PER_DOC
-    drng = _doc_rng(seed, split, doc, group)
-    page_type = forced_type or PAGE_TYPES[(doc + seed) % len(PAGE_TYPES)]
-    style = sample_style(drng, page_type, page_size)
-    page_no = int(drng.integers(1, 200)) + index % PAGES_PER_DOC
-    full_bleed = True if split == 'train' and \
-        index % _BLEED_EVERY == 1 else None
-    img, anns = render_page(
-        page_rng(seed, split, index, group),
-        page_size,
-        page_type,
-        style=style,
-        page_no=page_no,
-        full_bleed=full_bleed)
-    if not cv2.imwrite(path, img, _PNG_PARAMS):
-        raise OSError(f'cannot write {path}')
-    info = dict(
-        doc_category=page_type,
-        doc_name=f'{split}_doc{doc:04d}'
-        if not forced_type else f'{forced_type}_doc{doc:04d}',
-        page_no=page_no)
-    return index, info, anns
+def render_document(seed: int, split: str, doc: int, n_pages: int,
+                    page_type: Optional[str] = None, dpi: float = DEFAULT_DPI
+                    ) -> Dict:
+    """Typeset and rasterise one document.
+
+    Args:
+        seed (int): Dataset seed.
+        split (str): Split name (a key of the random source).
+        doc (int): Document index.
+        n_pages (int): Pages to compose.
+        page_type (str, optional): Force a page type; also keys the random
+            source like the ``page_types`` folders. Defaults to None (the
+            type cycles with the document index).
+        dpi (float): Resolution. Defaults to :data:`DEFAULT_DPI`.
+
+    Returns:
+        dict: ``pdf`` (bytes), ``pages`` (composed :class:`~.page.Page`),
+        ``images`` (BGR arrays), ``annotations`` (per page, pixel boxes),
+        ``page_type``, ``style`` and ``document`` (the open
+        ``pypdfium2.PdfDocument``; close it when done).
+    """
+    from .docstyle import sample_style
+    from .document import make_document
+    from .page import write_pdf
+    from .render import open_pdf, page_annotations, render_page
+    group = PAGE_TYPES.index(page_type) if page_type else 0
+    page_type = page_type or PAGE_TYPES[(doc + seed) % len(PAGE_TYPES)]
+    rng = doc_rng(seed, split, doc, group)
+    style = sample_style(rng, page_type)
+    pages = make_document(rng, style, n_pages)
+    data = write_pdf(pages, title=f'docseg_mm demo {split} {doc}')
+    pdf = open_pdf(data)
+    images, anns = [], []
+    for i, page in enumerate(pages):
+        img = render_page(pdf, i, dpi)
+        images.append(img)
+        anns.append(page_annotations(img, page, dpi))
+    return dict(pdf=data, pages=pages, images=images, annotations=anns,
+                page_type=page_type, style=style, document=pdf)
+
+
+def _run_doc(job: Job) -> List[Tuple[int, Dict, List, List]]:
+    """Render one document job; write its pages, PDF and word crops."""
+    from .word_crops import crop_words
+    split, doc, first, n, seed, forced, params, paths = job
+    out = render_document(seed, split, doc, n, forced, params['dpi'])
+    group = PAGE_TYPES.index(forced) if forced else 0
+    wrng = np.random.default_rng([seed, _SPLIT_KEYS[split], group, doc, 2])
+    if split in ('train', 'val') and params['write_pdf']:
+        with open(osp.join(paths['pdf_dir'], f'{split}_doc{doc:04d}.pdf'),
+                  'wb') as f:
+            f.write(out['pdf'])
+    page_no0 = int(wrng.integers(1, 200))
+    records = []
+    for i in range(n):
+        name = paths['names'][i]
+        if not cv2.imwrite(osp.join(paths['folder'], name), out['images'][i],
+                           _PNG_PARAMS):
+            raise OSError(f'cannot write {name}')
+        crops = []
+        if split != 'page_types' and params['words_per_page']:
+            stem = osp.splitext(osp.basename(name))[0]
+            for k, (img, text) in enumerate(crop_words(
+                    wrng, out['document'], i, out['pages'][i],
+                    params['words_per_page'])):
+                rel = f'{split}/{stem}_{k:02d}.png'
+                cv2.imwrite(osp.join(paths['words_dir'], rel), img,
+                            _PNG_PARAMS)
+                crops.append((rel, text))
+        info = dict(doc_category=out['page_type'],
+                    doc_name=f'{forced or split}_doc{doc:04d}',
+                    page_no=page_no0 + i, kind=out['style'].kind,
+                    height=int(out['images'][i].shape[0]),
+                    width=int(out['images'][i].shape[1]))
+        records.append((first + i, info, out['annotations'][i], crops))
+    out['document'].close()
+    return records
 
 
 def _worker_init() -> None:
     cv2.setNumThreads(1)
 
 
-def _run_jobs(jobs: Sequence[Job],
-              workers: int) -> List[Tuple[int, Dict, List]]:
-    if workers <= 1 or len(jobs) < 8:
-        return [_render(j) for j in jobs]
+def _run_jobs(jobs: Sequence[Job], workers: int) -> List:
+    if workers <= 1 or len(jobs) < 4:
+        return [r for j in jobs for r in _run_doc(j)]
+    import multiprocessing as mp
+
     # Never fork: a parent that has started torch / OpenCV thread pools can
     # deadlock its forked children. A fork server starts from a clean state.
     methods = mp.get_all_start_methods()
-    ctx = mp.get_context(
-        'forkserver' if 'forkserver' in methods else 'spawn')
+    ctx = mp.get_context('forkserver' if 'forkserver' in methods else
+                         'spawn')
     if 'forkserver' in methods:
         ctx.set_forkserver_preload([__name__])
     with ctx.Pool(workers, initializer=_worker_init) as pool:
-        return list(pool.imap(_render, jobs, chunksize=4))
-
-
-def polygon_area(flat: Sequence[float]) -> float:
-    """Area of a polygon given as ``[x1, y1, x2, y2, ...]`` (shoelace)."""
-    p = np.asarray(flat, np.float64).reshape(-1, 2)
-    x, y = p[:, 0], p[:, 1]
-    return float(
-        abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
-
-
-def _rect(x0: float, y0: float, x1: float, y1: float) -> List[float]:
-    return [x0, y0, x1, y0, x1, y1, x0, y1]
-
-
-def _coco(split: str, records: Sequence[Tuple[int, Dict, List]],
-          names: Sequence[str], page_size: Tuple[int, int]) -> Dict:
-    """Assemble the COCO dict of a split (with DocLayNet's train quirks)."""
-    W, H = page_size
-    images, annotations = [], []
-    ann_id = 1
-    for (index, info, anns), name in zip(records, names):
-        img_id = index + 1
-        images.append(
-            dict(
-                id=img_id,
-                file_name=name,
-                width=W,
-                height=H,
-                doc_category=info['doc_category'],
-                collection=COLLECTION,
-                doc_name=info['doc_name'],
-                page_no=info['page_no'],
-                precedence=0))
-        page_anns = []
-        for a in anns:
-            x, y, w, h = a['bbox']
-            seg = [list(map(float, a['segmentation'][0]))]
-            if split == 'train':
-                # DocLayNet quirk: boxes at the page edge reach slightly
-                # past it.
-                x0, y0, x1, y1 = x, y, x + w, y + h
-                if x0 <= 0 or y0 <= 0 or x1 >= W or y1 >= H:
-                    o = _EDGE_OVERSHOOT
-                    x0 = -o if x0 <= 0 else x0
-                    y0 = -o if y0 <= 0 else y0
-                    x1 = W + o if x1 >= W else x1
-                    y1 = H + o if y1 >= H else y1
-                    x, y, w, h = x0, y0, x1 - x0, y1 - y0
-                    seg = [_rect(x0, y0, x1, y1)]
-            page_anns.append(
-                dict(
-                    id=0,
-                    image_id=img_id,
-                    category_id=CATEGORY_IDS[a['category']],
-                    bbox=[round(float(v), 2) for v in (x, y, w, h)],
-                    segmentation=[[round(v, 2) for v in seg[0]]],
-                    area=round(polygon_area(seg[0]), 2),
-                    iscrowd=0,
-                    precedence=0))
-        if split == 'train' and page_anns and index % _DUP_EVERY == 0:
-            # DocLayNet quirk: redundant copies from other annotators.
-            k = (index // _DUP_EVERY) % len(page_anns)
-            page_anns.append(dict(page_anns[k], precedence=1))
-            if index % (2 * _DUP_EVERY) == 0:
-                page_anns.append(dict(page_anns[k], precedence=2))
-        for a in page_anns:
-            a['id'] = ann_id
-            ann_id += 1
-        annotations += page_anns
-    categories = [
-        dict(id=CATEGORY_IDS[n], name=n, supercategory=n)
-        for n in DOCLAYNET_CLASSES
-    ]
-    return dict(
-        info=dict(
-            description='docseg_mm synthetic demo pages in DocLayNet '
-            'format',
-            version=str(FORMAT_VERSION)),
-        licenses=[],
-        images=images,
-        annotations=annotations,
-        categories=categories)
+        return [r for rs in pool.imap(_run_doc, jobs, chunksize=1)
+                for r in rs]
 
 
 def _paths(out_dir: str) -> Dict[str, str]:
+    j = osp.join
     return dict(
-        root=out_dir,
-        train_json=osp.join(out_dir, 'COCO', 'train.json'),
-        val_json=osp.join(out_dir, 'COCO', 'val.json'),
-        png_dir=osp.join(out_dir, 'PNG'),
-        unlabeled_dir=osp.join(out_dir, 'unlabeled'),
-        page_types_dir=osp.join(out_dir, 'page_types'),
-        meta_file=osp.join(out_dir, 'meta.json'))
+        root=out_dir, train_json=j(out_dir, 'COCO', 'train.json'),
+        val_json=j(out_dir, 'COCO', 'val.json'), png_dir=j(out_dir, 'PNG'),
+        pdf_dir=j(out_dir, 'PDF'), unlabeled_dir=j(out_dir, 'unlabeled'),
+        page_types_dir=j(out_dir, 'page_types'), sem_dir=j(out_dir, 'SEM'),
+        words_dir=j(out_dir, 'words'), meta_file=j(out_dir, 'meta.json'))
 
 
 def _file_names(params: Dict) -> Dict[str, List[str]]:
-    """Paths (relative to out_dir) of all PNGs of a dataset."""
-    out = dict(
-        train=[f'train_{i:05d}.png' for i in range(params['num_train'])],
-        val=[f'val_{i:05d}.png' for i in range(params['num_val'])],
-        unlabeled=[
-            f'unlabeled_{i:05d}.png' for i in range(params['num_unlabeled'])
-        ])
+    """Paths (relative to their folder) of all page PNGs of a dataset."""
+    out = {s: [f'{s}_{i:05d}.png' for i in range(params[f'num_{s}'])]
+           for s in ('train', 'val', 'unlabeled')}
     out['page_types'] = [
         osp.join(t, f'{t}_{i:04d}.png') for t in PAGE_TYPES
         for i in range(params['num_per_page_type'])
@@ -229,11 +186,8 @@ def _file_names(params: Dict) -> Dict[str, List[str]]:
 
 
 def code_hash() -> str:
-    """Fingerprint of the generator's source files.
-
-    Stored in ``meta.json`` so that a set rendered by an older version of the
-    generator is not reused.
-    """
+    """Fingerprint of the generator's source files (kept in ``meta.json``
+    so that a set rendered by an older generator is not reused)."""
     h = hashlib.sha1()
     folder = osp.dirname(osp.abspath(__file__))
     for name in sorted(os.listdir(folder)):
@@ -251,22 +205,28 @@ def _read_meta(path: str) -> Optional[Dict]:
         return None
 
 
-def _is_complete(paths: Dict[str, str], params: Dict) -> bool:
+def _outputs(paths: Dict, params: Dict) -> List[str]:
+    names = _file_names(params)
+    dirs = dict(train=paths['png_dir'], val=paths['png_dir'],
+                unlabeled=paths['unlabeled_dir'],
+                page_types=paths['page_types_dir'])
+    files = [osp.join(dirs[k], n) for k, v in names.items() for n in v]
+    files += [paths['train_json'], paths['val_json']]
+    for s in ('train', 'val'):
+        files += [osp.join(paths['sem_dir'], f'{s}_tags.json'),
+                  osp.join(paths['sem_dir'], f'{s}.txt'),
+                  osp.join(paths['words_dir'], f'{s}.txt')]
+        files += [osp.join(paths['sem_dir'], n) for n in names[s]]
+    return files
+
+
+def _is_complete(paths: Dict, params: Dict) -> bool:
     meta = _read_meta(paths['meta_file'])
     if not meta or meta.get('format_version') != FORMAT_VERSION or \
             meta.get('params') != params or \
             meta.get('code_hash') != code_hash():
         return False
-    if not (osp.isfile(paths['train_json']) and osp.isfile(paths['val_json'])):
-        return False
-    names = _file_names(params)
-    dirs = dict(
-        train=paths['png_dir'],
-        val=paths['png_dir'],
-        unlabeled=paths['unlabeled_dir'],
-        page_types=paths['page_types_dir'])
-    return all(
-        osp.isfile(osp.join(dirs[k], n)) for k, v in names.items() for n in v)
+    return all(osp.isfile(f) for f in _outputs(paths, params))
 
 
 def _dump_json(obj: Dict, path: str) -> None:
@@ -276,16 +236,47 @@ def _dump_json(obj: Dict, path: str) -> None:
     os.replace(tmp, path)
 
 
+def _write_lines(path: str, lines: Sequence[str]) -> None:
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(''.join(line + '\n' for line in lines))
+
+
+def _jobs(params: Dict, paths: Dict, names: Dict) -> List[Job]:
+    jobs: List[Job] = []
+    folders = dict(train=paths['png_dir'], val=paths['png_dir'],
+                   unlabeled=paths['unlabeled_dir'])
+    common = dict(pdf_dir=paths['pdf_dir'], words_dir=paths['words_dir'])
+    for split in ('train', 'val', 'unlabeled'):
+        n = params[f'num_{split}']
+        for doc, first in enumerate(range(0, n, PAGES_PER_DOC)):
+            k = min(PAGES_PER_DOC, n - first)
+            jobs.append((split, doc, first, k, params['seed'], None, params,
+                         dict(common, folder=folders[split],
+                              names=names[split][first:first + k])))
+    for t in PAGE_TYPES:
+        n = params['num_per_page_type']
+        for doc, first in enumerate(range(0, n, PAGES_PER_DOC)):
+            k = min(PAGES_PER_DOC, n - first)
+            jobs.append(('page_types', doc, first, k, params['seed'], t,
+                         params, dict(common, folder=paths['page_types_dir'],
+                                      names=[osp.join(t, f'{t}_{i:04d}.png')
+                                             for i in range(first, first + k)
+                                             ])))
+    return jobs
+
+
 def generate_demo_dataset(out_dir: str,
                           num_train: int = 240,
                           num_val: int = 60,
                           num_unlabeled: int = 100,
                           num_per_page_type: int = 20,
-                          page_size: Tuple[int, int] = DEFAULT_PAGE_SIZE,
+                          dpi: float = DEFAULT_DPI,
+                          words_per_page: int = 8,
+                          write_pdf: bool = True,
                           seed: int = 0,
                           overwrite: bool = False,
                           workers: Optional[int] = None) -> Dict:
-    """Render the synthetic demo set (or reuse an identical existing one).
+    """Typeset the synthetic demo set (or reuse an identical existing one).
 
     Args:
         out_dir (str): Output folder.
@@ -295,21 +286,22 @@ def generate_demo_dataset(out_dir: str,
             pretraining. Defaults to 100.
         num_per_page_type (int): Pages per page type in the class-folder set
             ``page_types/``. Defaults to 20.
-        page_size (tuple): ``(width, height)`` of the pages. Defaults to
-            ``(448, 576)``.
+        dpi (float): Rendering resolution; page sizes are those of real
+            paper (letter, A4, A5, slides ...). Defaults to 96.
+        words_per_page (int): Word crops per train/val/unlabeled page.
+            Defaults to 8.
+        write_pdf (bool): Keep the train/val PDFs in ``PDF/``. Defaults to
+            True.
         seed (int): Dataset seed. Defaults to 0.
         overwrite (bool): Re-render even if ``out_dir`` already holds the
             same dataset; also allows replacing folders that were not made
             by this function. Defaults to False.
         workers (int, optional): Rendering processes; the output does not
-            depend on it; each extra process costs a few seconds of start-up
-            (it imports torch), so one is fastest for a few hundred pages.
-            Defaults to None (one process).
+            depend on it. Defaults to None (one process).
 
     Returns:
-        dict: ``root``, ``train_json``, ``val_json``, ``png_dir``,
-        ``unlabeled_dir``, ``page_types_dir``, ``meta_file`` (paths),
-        ``num_images`` (per split), ``reused`` (True if nothing was
+        dict: The paths of :func:`_paths`, ``num_images`` (per split),
+        ``num_words`` (per split), ``reused`` (True if nothing was
         rendered) and ``seconds`` (time taken).
 
     Raises:
@@ -317,25 +309,23 @@ def generate_demo_dataset(out_dir: str,
             generator's ``meta.json`` and ``overwrite`` is False.
     """
     start = time.perf_counter()
-    W, H = int(page_size[0]), int(page_size[1])
-    params = dict(
-        num_train=int(num_train),
-        num_val=int(num_val),
-        num_unlabeled=int(num_unlabeled),
-        num_per_page_type=int(num_per_page_type),
-        page_size=[W, H],
-        seed=int(seed))
+    params = dict(num_train=int(num_train), num_val=int(num_val),
+                  num_unlabeled=int(num_unlabeled),
+                  num_per_page_type=int(num_per_page_type), dpi=float(dpi),
+                  words_per_page=int(words_per_page),
+                  write_pdf=bool(write_pdf), seed=int(seed))
     paths = _paths(out_dir)
     names = _file_names(params)
     result = dict(paths, num_images={k: len(v) for k, v in names.items()})
     if not overwrite and _is_complete(paths, params):
-        return dict(result, reused=True, seconds=time.perf_counter() - start)
+        meta = _read_meta(paths['meta_file'])
+        return dict(result, num_words=meta.get('num_words'), reused=True,
+                    seconds=time.perf_counter() - start)
 
     ours = _read_meta(paths['meta_file']) is not None
-    sub_dirs = [
-        osp.join(out_dir, 'COCO'), paths['png_dir'], paths['unlabeled_dir'],
-        paths['page_types_dir']
-    ]
+    sub_dirs = [osp.join(out_dir, 'COCO')] + [
+        paths[k] for k in ('png_dir', 'pdf_dir', 'unlabeled_dir',
+                           'page_types_dir', 'sem_dir', 'words_dir')]
     if not ours and not overwrite and any(
             osp.isdir(d) and os.listdir(d) for d in sub_dirs):
         raise FileExistsError(
@@ -349,87 +339,40 @@ def generate_demo_dataset(out_dir: str,
         os.makedirs(d)
     for t in PAGE_TYPES:
         os.makedirs(osp.join(paths['page_types_dir'], t))
+    for s in ('train', 'val', 'unlabeled'):
+        os.makedirs(osp.join(paths['words_dir'], s))
 
-    jobs: List[Job] = []
-    for split, folder in (('train', paths['png_dir']),
-                          ('val', paths['png_dir']), ('unlabeled',
-                                                      paths['unlabeled_dir'])):
-        jobs += [(split, i, seed, osp.join(folder, n), (W, H), None)
-                 for i, n in enumerate(names[split])]
-    for t in PAGE_TYPES:
-        jobs += [('page_types', i, seed,
-                  osp.join(paths['page_types_dir'], t,
-                           f'{t}_{i:04d}.png'), (W, H), t)
-                 for i in range(num_per_page_type)]
-    records = _run_jobs(jobs, int(workers or 1))
-
-    n_tr, n_va = params['num_train'], params['num_val']
-    _dump_json(
-        _coco('train', records[:n_tr], names['train'], (W, H)),
-        paths['train_json'])
-    _dump_json(
-        _coco('val', records[n_tr:n_tr + n_va], names['val'], (W, H)),
-        paths['val_json'])
-    meta = dict(
-        format_version=FORMAT_VERSION,
-        generator='docseg_mm.demo_data',
-        code_hash=code_hash(),
-        params=params,
-        classes=list(DOCLAYNET_CLASSES),
-        page_types=list(PAGE_TYPES),
-        num_images=result['num_images'])
+    records = _run_jobs(_jobs(params, paths, names), int(workers or 1))
+    n_tr, n_va, n_un = (params['num_train'], params['num_val'],
+                        params['num_unlabeled'])
+    splits = dict(train=records[:n_tr], val=records[n_tr:n_tr + n_va],
+                  unlabeled=records[n_tr + n_va:n_tr + n_va + n_un])
+    num_words = {}
+    for s, recs in splits.items():
+        crops = [c for r in recs for c in r[3]]
+        num_words[s] = len(crops)
+        if s != 'unlabeled':
+            _write_lines(osp.join(paths['words_dir'], f'{s}.txt'),
+                         [f'{p}\t{t}' for p, t in crops])
+    from docseg_mm.datasets.converters.coco_to_semantic import \
+        coco_to_semantic
+    for s in ('train', 'val'):
+        coco = coco_dict(s, [r[:3] for r in splits[s]], names[s],
+                         FORMAT_VERSION)
+        _dump_json(coco, paths[f'{s}_json'])
+        coco_to_semantic(
+            paths[f'{s}_json'], paths['sem_dir'],
+            tags_file=osp.join(paths['sem_dir'], f'{s}_tags.json'),
+            classes=DOCLAYNET_CLASSES,
+            keep_annotation=lambda a: a.get('precedence', 0) == 0)
+        _write_lines(osp.join(paths['sem_dir'], f'{s}.txt'),
+                     [osp.splitext(n)[0] for n in names[s]])
+    meta = dict(format_version=FORMAT_VERSION,
+                generator='docseg_mm.demo_data', code_hash=code_hash(),
+                params=params, classes=list(DOCLAYNET_CLASSES),
+                category_ids=CATEGORY_IDS, page_types=list(PAGE_TYPES),
+                pages_per_doc=PAGES_PER_DOC,
+                num_images=result['num_images'], num_words=num_words)
     _dump_json(meta, paths['meta_file'])
-    return dict(result, reused=False, seconds=time.perf_counter() - start)
-
-
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Command line of ``python -m docseg_mm.demo_data``."""
-    parser = argparse.ArgumentParser(
-        description='Render the synthetic DocLayNet-style demo document set.')
-    parser.add_argument('--out', default='data/demo', help='output folder')
-    parser.add_argument('--num-train', type=int, default=240)
-    parser.add_argument('--num-val', type=int, default=60)
-    parser.add_argument('--num-unlabeled', type=int, default=100)
-    parser.add_argument('--num-per-page-type', type=int, default=20)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--page-size',
-        type=int,
-        nargs=2,
-        default=list(DEFAULT_PAGE_SIZE),
-        metavar=('W', 'H'))
-    parser.add_argument(
-        '--workers',
-        type=int,
-        default=None,
-        help='rendering processes (default: 1)')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='re-render even if an identical set exists')
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> Dict:
-    """Entry point of the CLI; prints what was written and how long it took."""
-    args = parse_args(argv)
-    out = generate_demo_dataset(
-        args.out,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        num_unlabeled=args.num_unlabeled,
-        num_per_page_type=args.num_per_page_type,
-        page_size=tuple(args.page_size),
-        seed=args.seed,
-        overwrite=args.overwrite,
-        workers=args.workers)
-    n = out['num_images']
-    what = 'reused existing' if out['reused'] else 'wrote'
-    print(f'{what} demo set in {out["root"]} ({out["seconds"]:.1f} s):\n'
-          f'  {out["train_json"]} ({n["train"]} pages)\n'
-          f'  {out["val_json"]} ({n["val"]} pages)\n'
-          f'  {out["png_dir"]}/ ({n["train"] + n["val"]} PNGs)\n'
-          f'  {out["unlabeled_dir"]}/ ({n["unlabeled"]} PNGs)\n'
-          f'  {out["page_types_dir"]}/ ({n["page_types"]} PNGs in '
-          f'{len(PAGE_TYPES)} page types)')
-    return out
+    return dict(result, num_words=num_words, reused=False,
+                seconds=time.perf_counter() - start)

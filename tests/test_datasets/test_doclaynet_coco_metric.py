@@ -12,9 +12,10 @@ from mmengine.registry import init_default_scope
 def train_split(tmp_path_factory):
     from docseg_mm.demo_data import generate_demo_dataset
     root = str(tmp_path_factory.mktemp('doclaynet'))
-    # 50 train pages hold redundant precedence != 0 duplicates (like DocLayNet).
-    generate_demo_dataset(root, num_train=50, num_val=1, num_unlabeled=0,
-                          num_per_page_type=0, seed=3)
+    # 26 train pages hold redundant precedence != 0 duplicates (like DocLayNet).
+    generate_demo_dataset(root, num_train=26, num_val=1, num_unlabeled=0,
+                          num_per_page_type=0, seed=3, dpi=48,
+                          words_per_page=0, write_pdf=False)
     return root
 
 

@@ -1,5 +1,5 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-"""Render the synthetic DocLayNet-style demo document set.
+"""Typeset the synthetic DocLayNet-style demo document set.
 
 Example::
 
@@ -8,7 +8,7 @@ Example::
 Same as ``python -m docseg_mm.demo_data``; see
 :func:`docseg_mm.demo_data.generate_demo_dataset` for the layout written.
 """
-from docseg_mm.demo_data.generator import main
+from docseg_mm.demo_data.cli import main
 
 if __name__ == '__main__':
     main()

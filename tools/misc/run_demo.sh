@@ -20,7 +20,7 @@ SSL_DIR=$WORK_DIR/selfdocseg_pretrain
 FT_DIR=$WORK_DIR/selfdocseg_init
 ENCODER=$SSL_DIR/encoder.pth
 
-python tools/misc/generate_demo_data.py --out data/demo
+python tools/misc/generate_demo_data.py --out data/demo --workers 2
 
 echo "== 1/3 Mask R-CNN from random initialisation"
 python tools/train.py "$DEMO_CFG" --work-dir "$RANDOM_DIR" --resume --no-validate

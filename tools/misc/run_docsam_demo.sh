@@ -12,7 +12,7 @@ WORK_DIR=${1:-work_dirs/docsam_demo}
 cd "$(dirname "$0")/../.."
 CFG=configs/docsam/docsam_swin-n_1xb2-400i_demo-two-classsets.py
 
-python tools/misc/generate_demo_data.py --out data/demo
+python tools/misc/generate_demo_data.py --out data/demo --workers 2
 python tools/train.py "$CFG" --work-dir "$WORK_DIR" --resume --no-validate
 python tools/test.py "$CFG" "$(cat "$WORK_DIR/last_checkpoint")" \
     --work-dir "$WORK_DIR"

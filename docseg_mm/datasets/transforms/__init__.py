@@ -7,6 +7,7 @@ from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import LayoutMaskToGrid, PseudoLayoutMask
 from .multi_view import MultiViewWithKeys
 from .random_patch_mask import RandomPatchMask
+from .scan_degrade import RandomScanDegrade
 from .seg_map_crop import RandomResizedCropWithSegMap
 from .semseg_loading import (ImageLabelsFromSegMap, LoadSemSegAnnotations,
                              SegMapValueError)
@@ -22,6 +23,6 @@ __all__ = [
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
     'RandomShortSideResize', 'LoadSemSegAnnotations', 'ImageLabelsFromSegMap',
     'SegMapValueError', 'PackWSSSInputs', 'SetLabeled',
-    'RandomShortSideResize', 'RandomPatchMask', 'TextDeterioration',
+    'RandomPatchMask', 'RandomScanDegrade', 'TextDeterioration',
     'TextGeometry', 'PackTextRecogInputs', 'TextSeqCLRAugment'
 ]
