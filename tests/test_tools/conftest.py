@@ -54,7 +54,8 @@ def tiny_data(tmp_path_factory) -> str:
     from docseg_mm.demo_data import generate_demo_dataset
     root = str(tmp_path_factory.mktemp('demo_data'))
     generate_demo_dataset(root, num_train=8, num_val=4, num_unlabeled=0,
-                          num_per_page_type=0, seed=1)
+                          num_per_page_type=0, dpi=48, write_pdf=False,
+                          seed=1)
     return root + '/'
 
 
