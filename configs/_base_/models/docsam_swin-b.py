@@ -8,7 +8,10 @@ model = dict(
         mean=[0.0, 0.0, 0.0],
         std=[1.0, 1.0, 1.0],
         bgr_to_rgb=False,
-        pad_size_divisor=32,
+        # the original pads a batch only to its largest page (Swin pads to
+        # its patch / window sizes internally); padding to a multiple of 32
+        # would change every page's features
+        pad_size_divisor=1,
         pad_mask=False),
     backbone=dict(
         type='mmdet.SwinTransformer',
