@@ -207,6 +207,15 @@ NAMES = (('Text', 'Table', 'Picture', 'A _background_'),
          ('text', 'figure', 'B _background_'))
 
 
+class DoubleHashEncoder(HashNameEncoder):
+    """The hash encoder with float64 embeddings (the head runs in float64
+    below)."""
+
+    def forward(self, class_names):
+        emb, pad = super().forward(class_names)
+        return emb.double(), pad
+
+
 def tiny_docsam():
     torch.manual_seed(0)
     backbone = dict(
@@ -233,7 +242,7 @@ def tiny_docsam():
         fusion_mid_channels=8,
         norm_cfg=dict(type='GN', num_groups=4))
     head = DocSAMHead(
-        text_encoder=HashNameEncoder(12),
+        text_encoder=DoubleHashEncoder(12),
         decoder=dict(
             num_stages=2,
             num_heads=HEADS,
