@@ -9,6 +9,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+def attention_dropout(probs: Tensor, p: float) -> Tensor:
+    """Dropout of the attention probabilities (the folded path's; the
+    other path leaves it to ``scaled_dot_product_attention``)."""
+    return F.dropout(probs, p) if p > 0 else probs
+
+
 def masked_cross_attention(attn: nn.MultiheadAttention,
                            query: Tensor,
                            key: Tensor,
@@ -37,6 +43,10 @@ def masked_cross_attention(attn: nn.MultiheadAttention,
       (sum_j a_j) b_v,h``; ``sum_j a_j`` is read from an extra all-ones
       value channel (0 for fully blocked rows, and it follows attention
       dropout).
+
+    The folded scores and pooled values are two batched matrix products
+    with all heads' queries stacked, so keys and values are never copied
+    per head.
 
     Args:
         attn (nn.MultiheadAttention): Module holding the weights (packed
@@ -77,15 +87,23 @@ def masked_cross_attention(attn: nn.MultiheadAttention,
             q, k.transpose(1, 2), v.transpose(1, 2), attn_mask=allowed,
             dropout_p=dropout, scale=scale)
     else:
-        # (B, h, Q, d) x (h, d, C) -> (B, h, Q, C)
-        q = torch.einsum('bhqd,hdc->bhqc', q, w_k.view(heads, head_dims,
-                                                       dims))
+        # (B, h, Q, d) x (h, d, C) -> (B, h * Q, C): every head's query in
+        # the input space, so the keys / values are read once for all heads
+        q = torch.einsum('bhqd,hdc->bhqc', q,
+                         w_k.view(heads, head_dims, dims)).reshape(
+                             bsz, heads * num_q, dims)
+        scores = torch.bmm(q * scale, key.transpose(1, 2))
+        scores = scores.view(bsz, heads, num_q, num_k)
+        if blocked is not None:
+            scores = scores.masked_fill(blocked, float('-inf'))
+        probs = scores.softmax(-1)
+        if blocked is not None:  # rows blocked everywhere attend to nothing
+            probs = probs.masked_fill(blocked.all(-1, keepdim=True), 0.0)
+        probs = attention_dropout(probs, dropout)
         ones = value.new_ones((bsz, num_k, 1))
-        k = key[:, None].expand(bsz, heads, num_k, dims)
-        v = torch.cat([value, ones], -1)[:, None].expand(
-            bsz, heads, num_k, dims + 1)
-        pooled = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=allowed, dropout_p=dropout, scale=scale)
+        pooled = torch.bmm(probs.view(bsz, heads * num_q, num_k),
+                           torch.cat([value, ones], -1))
+        pooled = pooled.view(bsz, heads, num_q, dims + 1)
         out = torch.einsum('bhqc,hdc->bhqd', pooled[..., :dims],
                            w_v.view(heads, head_dims, dims))
         if b_v is not None:

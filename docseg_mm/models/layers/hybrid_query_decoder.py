@@ -15,6 +15,12 @@ from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
 from .learnable_pos_embed import LearnablePositionEmbedding2d
 
 
+def _tokens(x: Tensor) -> Tensor:
+    """``(B, C, H, W)`` -> ``(B, H * W, C)`` tokens (row-major), contiguous
+    (a view for channels-last maps)."""
+    return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1, x.shape[1])
+
+
 @MODELS.register_module()
 class HybridQueryDecoder(nn.Module):
     """Refines instance and semantic queries over ``num_stages`` stages.
@@ -48,6 +54,9 @@ class HybridQueryDecoder(nn.Module):
             selection. Defaults to the original's values.
         num_groups (int, optional): GroupNorm groups of the mask heads.
             Defaults to ``min(32, embed_dims)``.
+        channels_last (bool): Run the mask predictors' stride-4
+            convolutions in channels-last memory format (same values up to
+            float rounding). Defaults to False.
         faithful (bool): As the released weights and code: bias-free
             query-fusion layers; query selection also among the padded rows
             of a batch (the original ignores its padding there, so an image's
@@ -70,8 +79,10 @@ class HybridQueryDecoder(nn.Module):
                  query_selection: Optional[dict] = dict(
                      score_thr=0.01, min_num=100, max_num=900, nms_iou=0.9),
                  num_groups: Optional[int] = None,
+                 channels_last: bool = False,
                  faithful: bool = False) -> None:
         super().__init__()
+        self.channels_last = channels_last
         self.embed_dims = embed_dims
         self.num_stages = num_stages
         self.num_levels = num_levels
@@ -252,6 +263,9 @@ class HybridQueryDecoder(nn.Module):
         mask_pos = self.mask_position_conv(table)
         image_pos = self.image_position_conv(table)
         pixel_embed = mask_features + mask_pos
+        if self.channels_last:
+            pixel_embed = pixel_embed.contiguous(
+                memory_format=torch.channels_last)
         sem_pixels = self.semantic_mask_predictor.reduce_pixels(pixel_embed)
         inst_pixels = self.instance_mask_predictor.reduce_pixels(pixel_embed +
                                                                  mask_pos)
@@ -263,10 +277,10 @@ class HybridQueryDecoder(nn.Module):
             pos = F.interpolate(
                 image_pos, (h, w), mode='bilinear', align_corners=False)
             level = feat + pos  # what cross-attention and RoI pooling read
-            memory = level.flatten(2).transpose(1, 2)
+            memory = _tokens(level)
             level_maps.append(level)
             memories.append(memory)
-            memory_keys.append(memory + pos.flatten(2).transpose(1, 2))
+            memory_keys.append(memory + _tokens(pos))
             level_sizes.append((h, w))
             pad = F.interpolate(
                 pixel_mask[:, None].to(feat.dtype), (h, w),

@@ -78,7 +78,7 @@ def test_fold_is_chosen_for_few_queries(monkeypatch):
     sdpa = F.scaled_dot_product_attention
 
     def spy(q, k, v, **kwargs):
-        calls.append(q.shape[-1])
+        calls.append(q.shape)
         return sdpa(q, k, v, **kwargs)
 
     monkeypatch.setattr(F, 'scaled_dot_product_attention', spy)
@@ -86,10 +86,10 @@ def test_fold_is_chosen_for_few_queries(monkeypatch):
     many = make_inputs(q=5)  # 5 * 4 > 16
     with torch.no_grad():
         masked_cross_attention(attn, query, key, value, blocked[:, None])
+        assert calls == []  # folded: no per-head projections
         masked_cross_attention(attn, many[0], many[1], many[2],
                                many[3][:, None])
-    # folded: queries live in the input space (C); else per head (C / H)
-    assert calls == [C, C // H]
+    assert calls == [(B, H, 5, C // H)]
 
 
 def test_gradients_equal_folded_and_plain():
@@ -110,19 +110,38 @@ def test_gradients_equal_folded_and_plain():
         assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
 
 
-def test_attention_dropout_is_the_same_in_both_paths():
-    # the value bias of the folded path is weighted by the row sum of the
-    # (dropped-out) attention, read from an all-ones value channel
+def test_folded_attention_dropout(monkeypatch):
+    """Train mode: the folded path drops attention probabilities like the
+    plain computation (the value bias is weighted by the dropped row
+    sums). A fixed dropout mask replaces the random one."""
+    import docseg_mm.models.layers.docsam_attention as mod
     attn = make_attn(dropout=0.5).train()
     query, key, value, blocked = make_inputs()
-    outs = []
-    for fold in (False, True):
-        torch.manual_seed(7)
-        outs.append(masked_cross_attention(attn, query, key, value,
-                                           blocked[:, None], fold=fold))
-    with torch.no_grad():
-        attn.eval()
-        no_drop = masked_cross_attention(attn, query, key, value,
-                                         blocked[:, None])
-    assert not torch.allclose(outs[0], no_drop, atol=1e-3)
-    assert torch.allclose(outs[0], outs[1], atol=1e-5)
+    gen = torch.Generator().manual_seed(3)
+    keep = (torch.rand(B, H, Q, S, generator=gen) > 0.5).float() * 2
+
+    def fixed_dropout(probs, p):
+        assert p == 0.5
+        return probs * keep
+
+    monkeypatch.setattr(mod, 'attention_dropout', fixed_dropout)
+    out = masked_cross_attention(attn, query, key, value, blocked[:, None],
+                                 fold=True)
+    # plain: per-head projections, the same dropped probabilities
+    e, d = C, C // H
+    w, b = attn.in_proj_weight, attn.in_proj_bias
+
+    def proj(x, i):
+        y = x @ w[i * e:(i + 1) * e].t() + b[i * e:(i + 1) * e]
+        return y.view(B, -1, H, d).transpose(1, 2)
+
+    scores = proj(query, 0) @ proj(key, 1).transpose(-1, -2) / d**0.5
+    mask = blocked[:, None].expand(B, H, Q, S)
+    probs = scores.masked_fill(mask, float('-inf')).softmax(-1)
+    probs = probs.masked_fill(mask.all(-1, keepdim=True), 0.0) * keep
+    ref = (probs @ proj(value, 2)).transpose(1, 2).reshape(B, Q, e)
+    ref = attn.out_proj(ref)
+    assert torch.allclose(out, ref, atol=1e-5)
+    assert not torch.allclose(out, attn.eval()(
+        query, key, value, attn_mask=blocked.repeat_interleave(H, 0),
+        need_weights=False)[0], atol=1e-3)

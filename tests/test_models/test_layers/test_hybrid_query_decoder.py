@@ -300,3 +300,29 @@ def test_tiny_docsam_stages_match_reference():
     assert refs[-1]['mask_logits'].abs().max() > 0.1
     # and the batch padding reached the decoder
     assert pixel_mask[1].sum() == 44 * 56
+
+
+def test_channels_last_equals_contiguous():
+    dec = tiny_decoder(False, True).float()
+    inputs = decoder_inputs(seed=5)
+    inputs = [[f.float() for f in inputs[0]]] + [
+        t.float() if t.is_floating_point() else t for t in inputs[1:]
+    ]
+    with torch.no_grad():
+        plain = dec(*inputs, list(NUM_LABELS))
+        dec.channels_last = True
+        fast = dec(*inputs, list(NUM_LABELS))
+    for p, f in zip(plain, fast):
+        assert torch.equal(p['padding_mask'], f['padding_mask'])
+        for key in ('cls_logits', 'boxes', 'mask_logits', 'sem_logits'):
+            if p[key] is None:
+                continue
+            assert torch.allclose(p[key], f[key], atol=1e-4, rtol=1e-5), key
+    # the mask predictors' convolutions really ran channels-last
+    seen = []
+    conv = dec.instance_mask_predictor.visual_feat_reducer[0][0]
+    conv.register_forward_hook(lambda m, a, o: seen.append(
+        o.is_contiguous(memory_format=torch.channels_last)))
+    with torch.no_grad():
+        dec(*inputs, list(NUM_LABELS))
+    assert seen == [True]
