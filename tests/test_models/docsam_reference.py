@@ -85,11 +85,11 @@ def ref_mha(q_in, k_in, v_in, attn, key_padding_mask=None, attn_mask=None):
     if key_padding_mask is not None:
         blocked = blocked | key_padding_mask[:, None, None, :]
     if attn_mask is not None:
-        blocked = blocked | attn_mask.view(q_in.shape[0], h,
-                                           *attn_mask.shape[1:])
+        blocked = blocked | attn_mask.view(q_in.shape[0], h, *
+                                           attn_mask.shape[1:])
     probs = scores.masked_fill(blocked, float('-inf')).softmax(-1)
-    probs = torch.where(blocked.all(-1, keepdim=True),
-                        torch.zeros_like(probs), probs)
+    probs = torch.where(
+        blocked.all(-1, keepdim=True), torch.zeros_like(probs), probs)
     out = probs @ v  # (B, h, Nq, d)
     out = out.transpose(1, 2).reshape(q_in.shape[0], q_in.shape[1], e)
     return ref_linear(out, attn.out_proj)
@@ -144,9 +144,8 @@ def ref_hybrid_layer(layer, inst, inst_pos, inst_pad, sem, sem_pos, sem_pad,
     inst, sem = x[:, :q], x[:, q:]
     outs = []
     for name, s, p, qpad, masks in (('instance', inst, inst_pos, inst_pad,
-                                     inst_masks),
-                                    ('semantic', sem, sem_pos, sem_pad,
-                                     sem_masks)):
+                                     inst_masks), ('semantic', sem, sem_pos,
+                                                   sem_pad, sem_masks)):
         s = ref_linear(s, getattr(layer, f'{name}_fc1'))
         p = ref_linear(p, getattr(layer, f'{name}_pos_fc1'))
         for lvl, dec in enumerate(getattr(layer, f'{name}_decoder')):
@@ -178,8 +177,7 @@ def ref_position_table(table, image_bboxes, size):
         x0, y0, x1, y1 = (int(math.floor(v)) for v in box)
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
         out[i, :, y0:y1, x0:x1] = F.interpolate(
-            grid, (y1 - y0, x1 - x0), mode='bilinear',
-            align_corners=False)[0]
+            grid, (y1 - y0, x1 - x0), mode='bilinear', align_corners=False)[0]
     return out
 
 
@@ -199,8 +197,16 @@ def ref_attention_masks(prev, level_sizes, heads):
     return masks
 
 
-def ref_select(states, boxes, masks, logits, num_labels, thr, min_num,
-               max_num, iou=0.9, padding=None):
+def ref_select(states,
+               boxes,
+               masks,
+               logits,
+               num_labels,
+               thr,
+               min_num,
+               max_num,
+               iou=0.9,
+               padding=None):
     """The original's ``select_queries`` (threshold / top-k fallback,
     per-label NMS loop on the raw boxes, top-k cap, zero re-padding).
 
@@ -222,8 +228,7 @@ def ref_select(states, boxes, masks, logits, num_labels, thr, min_num,
             ], 1)
         idx = rows[scores[rows] > thr]
         if idx.numel() < min_num:
-            idx = rows[scores[rows].topk(min(min_num,
-                                             rows.numel())).indices]
+            idx = rows[scores[rows].topk(min(min_num, rows.numel())).indices]
         kept = []
         for label in torch.unique(labels[idx]):
             sub = idx[labels[idx] == label]
@@ -249,9 +254,18 @@ def ref_select(states, boxes, masks, logits, num_labels, thr, min_num,
             padding)
 
 
-def ref_decoder(dec, feats, mask_features, image_bboxes, pixel_mask,
-                inst_states, boxes, sem_states, sem_pad, num_labels,
-                selection=None, original_selection=True):
+def ref_decoder(dec,
+                feats,
+                mask_features,
+                image_bboxes,
+                pixel_mask,
+                inst_states,
+                boxes,
+                sem_states,
+                sem_pad,
+                num_labels,
+                selection=None,
+                original_selection=True):
     """All stages of the hybrid query decoder.
 
     ``selection``: None or ``(min_num, max_num, score_thr)``;
@@ -270,13 +284,16 @@ def ref_decoder(dec, feats, mask_features, image_bboxes, pixel_mask,
     levels, mems, mem_poss, mem_pads, sizes = [], [], [], [], []
     for feat in feats:
         size = tuple(feat.shape[-2:])
-        pos = F.interpolate(image_pos, size, mode='bilinear',
-                            align_corners=False)
+        pos = F.interpolate(
+            image_pos, size, mode='bilinear', align_corners=False)
         levels.append(feat + pos)
         mems.append((feat + pos).flatten(2).transpose(1, 2))
         mem_poss.append(pos.flatten(2).transpose(1, 2))
-        pm = F.interpolate(pixel_mask[:, None].to(feat.dtype), size,
-                           mode='bilinear', align_corners=False)
+        pm = F.interpolate(
+            pixel_mask[:, None].to(feat.dtype),
+            size,
+            mode='bilinear',
+            align_corners=False)
         mem_pads.append(pm.flatten(1) < 0.5)
         sizes.append(size)
     b = inst_states.shape[0]
@@ -287,8 +304,14 @@ def ref_decoder(dec, feats, mask_features, image_bboxes, pixel_mask,
         if idx > 0 and selection is not None:
             min_num, max_num, thr = selection
             inst_states, boxes, inst_masks, inst_pad = ref_select(
-                inst_states, boxes, inst_masks, logits, num_labels,
-                thr / 2**(stages - idx), min_num, max_num,
+                inst_states,
+                boxes,
+                inst_masks,
+                logits,
+                num_labels,
+                thr / 2**(stages - idx),
+                min_num,
+                max_num,
                 padding=None if original_selection else inst_pad)
         q = boxes.shape[1]
         rois = list(boxes.unbind(0))
@@ -296,8 +319,9 @@ def ref_decoder(dec, feats, mask_features, image_bboxes, pixel_mask,
         for lvl, level in enumerate(levels):
             r = roi_align(level, rois, dec.roi_size,
                           1 / 4 / 2**(len(levels) - 1 - lvl))
-            pooled.append(ref_mlp(r.flatten(1), dec.bbox_feat_projection[lvl])
-                          .view(b, q, -1))
+            pooled.append(
+                ref_mlp(r.flatten(1),
+                        dec.bbox_feat_projection[lvl]).view(b, q, -1))
         roi_feat = ref_mlp(torch.cat(pooled, -1), dec.multiscale_feat_fusion)
         inst_states = 0.5 * inst_states + 0.5 * roi_feat
         r = roi_align(mask_pos, rois, dec.roi_size, 1 / 4)
@@ -328,7 +352,11 @@ def ref_decoder(dec, feats, mask_features, image_bboxes, pixel_mask,
         logits = torch.einsum('bic,bjc->bij',
                               ref_mlp(inst_states, cls.feat_reducer_one),
                               ref_mlp(sem_states, cls.feat_reducer_two))
-        outs.append(dict(cls_logits=logits, mask_logits=inst_masks,
-                         sem_logits=sem_masks, boxes=boxes,
-                         padding_mask=inst_pad))
+        outs.append(
+            dict(
+                cls_logits=logits,
+                mask_logits=inst_masks,
+                sem_logits=sem_masks,
+                boxes=boxes,
+                padding_mask=inst_pad))
     return outs

@@ -1,4 +1,5 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .docsam_attention import masked_cross_attention
 from .docsam_deformable_encoder import (DocSAMDeformableEncoder,
                                         DocSAMDeformableEncoderLayer,
                                         pixel_centre_reference_points)
@@ -16,5 +17,5 @@ __all__ = [
     'DotProductClassPredictor', 'QueryMaskPredictor',
     'GatedCrossAttentionDecoderLayer', 'HybridQueryDecoder',
     'HybridQueryDecoderLayer', 'LearnablePositionEmbedding2d',
-    'QueryFusionLayer'
+    'QueryFusionLayer', 'masked_cross_attention'
 ]

@@ -84,14 +84,18 @@ def masked_cross_attention(attn: nn.MultiheadAttention,
         k = F.linear(key, w_k, b_k).view(bsz, num_k, heads, head_dims)
         v = F.linear(value, w_v, b_v).view(bsz, num_k, heads, head_dims)
         out = F.scaled_dot_product_attention(
-            q, k.transpose(1, 2), v.transpose(1, 2), attn_mask=allowed,
-            dropout_p=dropout, scale=scale)
+            q,
+            k.transpose(1, 2),
+            v.transpose(1, 2),
+            attn_mask=allowed,
+            dropout_p=dropout,
+            scale=scale)
     else:
         # (B, h, Q, d) x (h, d, C) -> (B, h * Q, C): every head's query in
         # the input space, so the keys / values are read once for all heads
         q = torch.einsum('bhqd,hdc->bhqc', q,
-                         w_k.view(heads, head_dims, dims)).reshape(
-                             bsz, heads * num_q, dims)
+                         w_k.view(heads, head_dims,
+                                  dims)).reshape(bsz, heads * num_q, dims)
         scores = torch.bmm(q * scale, key.transpose(1, 2))
         scores = scores.view(bsz, heads, num_q, num_k)
         if blocked is not None:
@@ -101,8 +105,9 @@ def masked_cross_attention(attn: nn.MultiheadAttention,
             probs = probs.masked_fill(blocked.all(-1, keepdim=True), 0.0)
         probs = attention_dropout(probs, dropout)
         ones = value.new_ones((bsz, num_k, 1))
-        pooled = torch.bmm(probs.view(bsz, heads * num_q, num_k),
-                           torch.cat([value, ones], -1))
+        pooled = torch.bmm(
+            probs.view(bsz, heads * num_q, num_k), torch.cat([value, ones],
+                                                             -1))
         pooled = pooled.view(bsz, heads, num_q, dims + 1)
         out = torch.einsum('bhqc,hdc->bhqd', pooled[..., :dims],
                            w_v.view(heads, head_dims, dims))

@@ -286,7 +286,8 @@ class HybridQueryDecoder(nn.Module):
                 pixel_mask[:, None].to(feat.dtype), (h, w),
                 mode='bilinear', align_corners=False)
             pads.append(pad.flatten(1) < 0.5)
-        fine_with_pos = torch.cat([level_maps[-1], mask_pos], 1)
+        # contiguous once here, not in every stage's roi_align
+        fine_with_pos = torch.cat([level_maps[-1], mask_pos], 1).contiguous()
 
         # the same for every stage (mask_pos does not change)
         sem_pos = self.semantic_posi_feat_projection(mask_pos.mean((2, 3)))

@@ -41,14 +41,17 @@ def test_equals_multihead_attention_with_repeated_masks(bias, fold):
     attn = make_attn(bias).eval()
     query, key, value, blocked = make_inputs()
     with torch.no_grad():
-        out = masked_cross_attention(attn, query, key, value,
-                                     blocked[:, None], fold=fold)
+        out = masked_cross_attention(
+            attn, query, key, value, blocked[:, None], fold=fold)
         # the old computation: one (B * heads, Q, S) mask
-        old = attn(query, key, value,
-                   attn_mask=blocked.repeat_interleave(H, 0),
-                   need_weights=False)[0]
-        ref = ref_mha(query, key, value, attn,
-                      attn_mask=blocked.repeat_interleave(H, 0))
+        old = attn(
+            query,
+            key,
+            value,
+            attn_mask=blocked.repeat_interleave(H, 0),
+            need_weights=False)[0]
+        ref = ref_mha(
+            query, key, value, attn, attn_mask=blocked.repeat_interleave(H, 0))
     assert torch.allclose(out, old, atol=1e-5)
     assert torch.allclose(out, ref, atol=1e-5)
     # the fully blocked row is the output projection of zeros
@@ -62,10 +65,10 @@ def test_padding_only_mask_broadcasts():
     pad = torch.zeros(B, S, dtype=torch.bool)
     pad[1, -5:] = True
     with torch.no_grad():
-        out = masked_cross_attention(attn, query, key, value,
-                                     pad[:, None, None])
-        old = attn(query, key, value, key_padding_mask=pad,
-                   need_weights=False)[0]
+        out = masked_cross_attention(attn, query, key, value, pad[:, None,
+                                                                  None])
+        old = attn(
+            query, key, value, key_padding_mask=pad, need_weights=False)[0]
         none = masked_cross_attention(attn, query, key, value, None)
         old_none = attn(query, key, value, need_weights=False)[0]
     assert torch.allclose(out, old, atol=1e-5)
@@ -87,8 +90,8 @@ def test_fold_is_chosen_for_few_queries(monkeypatch):
     with torch.no_grad():
         masked_cross_attention(attn, query, key, value, blocked[:, None])
         assert calls == []  # folded: no per-head projections
-        masked_cross_attention(attn, many[0], many[1], many[2],
-                               many[3][:, None])
+        masked_cross_attention(attn, many[0], many[1], many[2], many[3][:,
+                                                                        None])
     assert calls == [(B, H, 5, C // H)]
 
 
@@ -100,8 +103,8 @@ def test_gradients_equal_folded_and_plain():
         query.requires_grad_(True)
         key.requires_grad_(True)
         value.requires_grad_(True)
-        out = masked_cross_attention(attn, query, key, value,
-                                     blocked[:, None], fold=fold)
+        out = masked_cross_attention(
+            attn, query, key, value, blocked[:, None], fold=fold)
         (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum() \
             .backward()
         grads.append([query.grad, key.grad, value.grad] +
@@ -125,8 +128,8 @@ def test_folded_attention_dropout(monkeypatch):
         return probs * keep
 
     monkeypatch.setattr(mod, 'attention_dropout', fixed_dropout)
-    out = masked_cross_attention(attn, query, key, value, blocked[:, None],
-                                 fold=True)
+    out = masked_cross_attention(
+        attn, query, key, value, blocked[:, None], fold=True)
     # plain: per-head projections, the same dropped probabilities
     e, d = C, C // H
     w, b = attn.in_proj_weight, attn.in_proj_bias
@@ -142,6 +145,12 @@ def test_folded_attention_dropout(monkeypatch):
     ref = (probs @ proj(value, 2)).transpose(1, 2).reshape(B, Q, e)
     ref = attn.out_proj(ref)
     assert torch.allclose(out, ref, atol=1e-5)
-    assert not torch.allclose(out, attn.eval()(
-        query, key, value, attn_mask=blocked.repeat_interleave(H, 0),
-        need_weights=False)[0], atol=1e-3)
+    assert not torch.allclose(
+        out,
+        attn.eval()(
+            query,
+            key,
+            value,
+            attn_mask=blocked.repeat_interleave(H, 0),
+            need_weights=False)[0],
+        atol=1e-3)

@@ -55,8 +55,9 @@ def tiny_decoder(faithful, selection, seed=0):
         roi_size=2,
         pos_table_size=16,
         num_groups=4,
-        query_selection=(dict(score_thr=0.9, min_num=4, max_num=6,
-                              nms_iou=0.9) if selection else None),
+        query_selection=(dict(
+            score_thr=0.9, min_num=4, max_num=6, nms_iou=0.9)
+                         if selection else None),
         faithful=faithful)
     dec.init_weights()
     return perturb(dec, seed).double().eval()
@@ -76,8 +77,8 @@ def decoder_inputs(seed=0, num_queries=10):
         image_bboxes[i, 2:] = torch.tensor([w, h])
         pixel_mask[i, :h, :w] = 1
     xy = torch.rand(2, num_queries, 2, generator=gen, dtype=torch.float64)
-    wh = torch.rand(2, num_queries, 2, generator=gen,
-                    dtype=torch.float64) * 30 + 2
+    wh = torch.rand(
+        2, num_queries, 2, generator=gen, dtype=torch.float64) * 30 + 2
     xy = xy * (image_bboxes[:, None, 2:] - wh)
     boxes = torch.cat([xy, xy + wh], -1)
     inst = randn(2, num_queries, C)
@@ -159,18 +160,26 @@ def test_decoder_layer_matches_reference(faithful):
 # all stages
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize('faithful,selection', [(True, True), (False, True),
-                                                (True, False),
-                                                (False, False)])
+                                                (True, False), (False, False)])
 def test_decoder_matches_reference(faithful, selection):
     dec = tiny_decoder(faithful, selection)
     feats, mf, img_boxes, pix, inst, boxes, sem, sem_pad = decoder_inputs()
     with torch.no_grad():
         outs = dec(feats, mf, img_boxes, pix, inst, boxes, sem, sem_pad,
                    list(NUM_LABELS))
-        refs = ref_decoder(dec, feats, mf, img_boxes, pix, inst, boxes, sem,
-                           sem_pad, list(NUM_LABELS),
-                           selection=(4, 6, 0.9) if selection else None,
-                           original_selection=faithful)
+        refs = ref_decoder(
+            dec,
+            feats,
+            mf,
+            img_boxes,
+            pix,
+            inst,
+            boxes,
+            sem,
+            sem_pad,
+            list(NUM_LABELS),
+            selection=(4, 6, 0.9) if selection else None,
+            original_selection=faithful)
     assert_stages_equal(outs, refs)
     if selection:
         kept = [(~o['padding_mask']).sum(1).tolist() for o in outs]
@@ -185,14 +194,14 @@ def test_roi_features_one_call_equals_separate_calls():
     feats, _, _, _, _, boxes, _, _ = decoder_inputs(seed=3)
     mask_pos = torch.randn_like(feats[-1])
     with torch.no_grad():
-        roi_feat, pos = dec._roi_features(
-            feats, torch.cat([feats[-1], mask_pos], 1), boxes)
+        roi_feat, pos = dec._roi_features(feats,
+                                          torch.cat([feats[-1], mask_pos], 1),
+                                          boxes)
         rois = list(boxes.unbind(0))
         pooled = []
         for lvl, feat in enumerate(feats):  # old: one call per map
             r = roi_align(feat, rois, 2, 1 / 4 / 2**(3 - lvl))
-            pooled.append(dec.bbox_feat_projection[lvl](r.reshape(2, 10,
-                                                                   -1)))
+            pooled.append(dec.bbox_feat_projection[lvl](r.reshape(2, 10, -1)))
         ref_feat = dec.multiscale_feat_fusion(torch.cat(pooled, -1))
         r = roi_align(mask_pos, rois, 2, 1 / 4)
         ref_pos = dec.instance_posi_feat_projection(r.reshape(2, 10, -1))
@@ -203,8 +212,8 @@ def test_roi_features_one_call_equals_separate_calls():
 # ---------------------------------------------------------------------------
 # a whole tiny DocSAM
 # ---------------------------------------------------------------------------
-NAMES = (('Text', 'Table', 'Picture', 'A _background_'),
-         ('text', 'figure', 'B _background_'))
+NAMES = (('Text', 'Table', 'Picture', 'A _background_'), ('text', 'figure',
+                                                          'B _background_'))
 
 
 class DoubleHashEncoder(HashNameEncoder):
@@ -270,8 +279,10 @@ def test_tiny_docsam_stages_match_reference():
     for shape, names in zip(IMG_SHAPES, NAMES):
         inputs[len(samples), :, shape[0]:] = 0
         inputs[len(samples), :, :, shape[1]:] = 0
-        samples.append(DetDataSample(metainfo=dict(
-            class_names=names, img_shape=shape, ori_shape=shape)))
+        samples.append(
+            DetDataSample(
+                metainfo=dict(
+                    class_names=names, img_shape=shape, ori_shape=shape)))
     with torch.no_grad():
         image_bboxes, pixel_mask = model._valid_regions(inputs, samples)
         feats, mask_features = model.extract_feat(inputs, image_bboxes)
@@ -292,9 +303,17 @@ def test_tiny_docsam_stages_match_reference():
         boxes = unit[None] * size[:, None]
         emb, sem_pad = HashNameEncoder(12)(NAMES)
         sem = ref_linear(emb.double(), head.semantic_query_projection)
-        refs = ref_decoder(head.decoder, feats, mask_features, image_bboxes,
-                           pixel_mask, inst, boxes, sem, sem_pad,
-                           [len(n) for n in NAMES], selection=(4, 6, 0.5))
+        refs = ref_decoder(
+            head.decoder,
+            feats,
+            mask_features,
+            image_bboxes,
+            pixel_mask,
+            inst,
+            boxes,
+            sem,
+            sem_pad, [len(n) for n in NAMES],
+            selection=(4, 6, 0.5))
     assert_stages_equal(outs, refs)
     # the decoder output (last stage) is non-trivial
     assert refs[-1]['mask_logits'].abs().max() > 0.1
