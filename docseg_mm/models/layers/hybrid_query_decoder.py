@@ -5,10 +5,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.ops import roi_align
 
 from docseg_mm.registry import MODELS
 from ..utils.query_selection import gather_queries, select_queries
+from ..utils.separable_roi_align import separable_roi_align
 from .docsam_mlp import DocSAMMLP, init_mlp_weights
 from .docsam_predictors import DotProductClassPredictor, QueryMaskPredictor
 from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
@@ -138,7 +138,8 @@ class HybridQueryDecoder(nn.Module):
         The finest level and the mask positions (both at stride 4) are
         pooled with the same boxes by ONE ``roi_align`` over their channel
         concatenation ``fine_with_pos``; ``roi_align`` treats channels
-        independently, so this equals two separate calls.
+        independently, so this equals two separate calls. RoI-align is
+        torchvision's with a faster backward (:func:`separable_roi_align`).
 
         Args:
             level_maps (Sequence[Tensor]): ``(B, C, H_l, W_l)`` level
@@ -154,21 +155,26 @@ class HybridQueryDecoder(nn.Module):
             positions (``instance_posi_feat_projection``).
         """
         b, q = boxes.shape[:2]
-        rois = list(boxes.detach().to(level_maps[0].dtype).unbind(0))
+        # (B * Q, 5) rois: image index, xyxy
+        image_idx = torch.arange(b, device=boxes.device).repeat_interleave(q)
+        rois = torch.cat([
+            image_idx[:, None].to(level_maps[0].dtype),
+            boxes.detach().reshape(-1, 4).to(level_maps[0].dtype)
+        ], 1)
         pooled = []
         last = self.num_levels - 1
-        for level in range(last):
-            feat = level_maps[level]
-            r = roi_align(feat, rois, self.roi_size,
-                          1.0 / self._level_stride(level), sampling_ratio=-1,
-                          aligned=False)
+        for level in range(last + 1):
+            feat = level_maps[level] if level < last else fine_with_pos
+            r = separable_roi_align(
+                feat,
+                rois,
+                self.roi_size,
+                1.0 / self._level_stride(level),
+                sampling_ratio=-1,
+                aligned=False)
+            if level == last:
+                r, pos_r = r.split(fine_with_pos.shape[1] // 2, 1)
             pooled.append(self.bbox_feat_projection[level](r.reshape(b, q,
-                                                                     -1)))
-        r = roi_align(fine_with_pos, rois, self.roi_size,
-                      1.0 / self._level_stride(last), sampling_ratio=-1,
-                      aligned=False)
-        feat_r, pos_r = r.split(fine_with_pos.shape[1] // 2, 1)
-        pooled.append(self.bbox_feat_projection[last](feat_r.reshape(b, q,
                                                                      -1)))
         roi_feat = self.multiscale_feat_fusion(torch.cat(pooled, -1))
         pos = self.instance_posi_feat_projection(pos_r.reshape(b, q, -1))

@@ -4,6 +4,7 @@ from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
 from .point_sample_grid import jittered_grid_points, sample_points
 from .query_selection import gather_queries, select_queries
+from .separable_roi_align import roi_align_weights, separable_roi_align
 from .sliding_window import (merge_slide_instances, merge_slide_semantic,
                              slide_window_boxes)
 
@@ -11,5 +12,5 @@ __all__ = [
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
-    'slide_window_boxes'
+    'slide_window_boxes', 'separable_roi_align', 'roi_align_weights'
 ]
