@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from docseg_mm.registry import MODELS
+from ..utils.mask_dilation import dilate_resize
 from ..utils.query_selection import gather_queries, select_queries
 from ..utils.separable_roi_align import separable_roi_align
 from .docsam_mlp import DocSAMMLP, init_mlp_weights
@@ -211,13 +212,7 @@ class HybridQueryDecoder(nn.Module):
                 masks.append(pad)
                 continue
             with torch.no_grad():
-                s = max(int(round(mask_logits.shape[-2] / h)), 1)
-                # (2s+1)^2 max pool done separably (same values).
-                m = F.max_pool2d(mask_logits.detach(), (1, 2 * s + 1), 1,
-                                 (0, s))
-                m = F.max_pool2d(m, (2 * s + 1, 1), 1, (s, 0))
-                m = F.interpolate(
-                    m, (h, w), mode='bilinear', align_corners=False)
+                m = dilate_resize(mask_logits.detach(), (h, w))
                 blocked = (m.sigmoid() < 0.5).flatten(2)
                 blocked &= ~blocked.all(-1, keepdim=True)
                 masks.append(blocked[:, None] | pad)

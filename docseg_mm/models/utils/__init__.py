@@ -1,5 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 from .docsam_postprocess import postprocess_instances, postprocess_semantic
+from .mask_dilation import dilate_resize
 from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
 from .point_sample_grid import jittered_grid_points, sample_points
@@ -12,5 +13,6 @@ __all__ = [
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
-    'slide_window_boxes', 'separable_roi_align', 'roi_align_weights'
+    'slide_window_boxes', 'separable_roi_align', 'roi_align_weights',
+    'dilate_resize'
 ]
