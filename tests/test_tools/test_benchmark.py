@@ -26,3 +26,49 @@ def test_benchmark_prints_table_and_writes_json(tmp_path, tiny_config):
     # A process running torch holds well over 50 MiB resident.
     assert res['train_peak_mem_mib'] > 50 and res['infer_peak_mem_mib'] > 50
     assert 'train_step_s' in result.stdout and out in result.stdout
+
+
+def test_benchmark_interleaved_configs(tmp_path, tiny_config, monkeypatch):
+    """--interleave alternates the configs' training steps in one process
+    (1, 2, then 2, 1, ...) and reports each one's median and the ratio."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool',
+        osp.join(REPO, 'tools', 'analysis_tools', 'benchmark.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    order = []
+    step = tool.TrainSteps.step
+
+    def recording_step(self, record):
+        order.append((self.tag, record))
+        step(self, record)
+
+    init = tool.TrainSteps.__init__
+
+    def tagged_init(self, runner, cfg, total, device):
+        init(self, runner, cfg, total, device)
+        self.tag = cfg.work_dir
+
+    monkeypatch.setattr(tool.TrainSteps, 'step', recording_step)
+    monkeypatch.setattr(tool.TrainSteps, '__init__', tagged_init)
+    out = str(tmp_path / 'bench.json')
+    monkeypatch.setattr(sys, 'argv', [
+        'benchmark.py', tiny_config, tiny_config, '--train-iters', '2',
+        '--infer-images', '0', '--warmup', '1', '--interleave', '--out', out,
+        '--device', 'cpu'
+    ])
+    monkeypatch.chdir(REPO)
+    tool.main()
+    with open(out) as f:
+        rows = json.load(f)
+    assert len(rows) == 2
+    first, second = order[0][0], order[1][0]
+    assert first != second
+    assert [t for t, _ in order] == [first, second, second, first, first,
+                                     second]
+    assert [r for _, r in order] == [False] * 2 + [True] * 4
+    for row in rows:
+        assert row['interleaved'] is True
+        assert row['train_step_s'] > 0
+        assert 'train_peak_mem_mib' not in row

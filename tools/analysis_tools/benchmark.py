@@ -6,13 +6,19 @@ peak memory is the process's resident set size sampled during each phase, on
 GPU it is ``torch.cuda.max_memory_allocated``.
 
 With several configs, they are measured one after the other in the same
-process and the table adds each one's ratio to the first config.
+process and the table adds each one's ratio to the first config. With
+``--interleave`` their training steps alternate instead (config 1, 2, ..., then
+the reverse order, step after step), so that a machine shared with other jobs
+slows both sides alike; peak training memory is then not measured (the models
+live in one process): measure it in a run without ``--interleave``.
 
 Example:
     python tools/analysis_tools/benchmark.py CONFIG --train-iters 10 \
         --infer-images 20 --out benchmark.json
     python tools/analysis_tools/benchmark.py SELFDOCSEG_CFG BYOL_CFG \
         --infer-images 0 --cfg-options train_dataloader.batch_size=2
+    python tools/analysis_tools/benchmark.py BASELINE_CFG CFG \
+        --infer-images 0 --interleave
 """
 import argparse
 import json
@@ -22,7 +28,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List, Optional
 
 import psutil
 import torch
@@ -43,6 +49,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default=None,
                         help='cpu or cuda; defaults to cuda when available')
     parser.add_argument('--out', default=None, help='JSON output file')
+    parser.add_argument(
+        '--interleave', action='store_true',
+        help='alternate the training steps of the configs (robust ratios '
+        'on a busy machine; no training peak memory)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, xxx=yyy pairs')
     return parser.parse_args()
@@ -92,37 +102,64 @@ def timed(fn: Callable[[], None], device: str) -> float:
     return time.perf_counter() - start
 
 
-def benchmark(cfg: Config, train_iters: int, infer_images: int, warmup: int,
-              device: str) -> Dict[str, float]:
-    """Run both phases and return the measurements."""
+class TrainSteps:
+    """Timed training steps of one config (model, optimizer, data)."""
+
+    def __init__(self, runner: Runner, cfg: Config, total: int,
+                 device: str) -> None:
+        # Momentum schedules (e.g. mmpretrain's CosineEMA) read the run length.
+        if runner.message_hub.get_info('max_iters') is None:
+            runner.message_hub.update_info('max_iters', total)
+        self.model = runner.model
+        self.optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+        self.loader = iter(runner.build_dataloader(cfg.train_dataloader))
+        self.batch = cfg.train_dataloader.batch_size
+        self.device = device
+        self.times: List[float] = []
+
+    def step(self, record: bool) -> None:
+        """Run (and, if ``record``, time) one training step."""
+        data = next(self.loader)
+        self.model.train()
+        t = timed(lambda: self.model.train_step(data, self.optim_wrapper),
+                  self.device)
+        if record:
+            self.times.append(t)
+
+    def results(self) -> Dict[str, float]:
+        median = statistics.median(self.times)
+        return dict(
+            train_step_s=median,
+            train_batch_size=self.batch,
+            train_images_per_s=self.batch / median)
+
+
+def build_runner(cfg: Config, device: str) -> Runner:
     runner = Runner.from_cfg(cfg)
     if cfg.get('load_from'):
         runner.load_checkpoint(cfg.load_from, map_location='cpu')
-    model = runner.model.to(device)
+    runner.model.to(device)
+    return runner
+
+
+def benchmark(cfg: Config,
+              train_iters: int,
+              infer_images: int,
+              warmup: int,
+              device: str,
+              runner: Optional[Runner] = None) -> Dict[str, float]:
+    """Run both phases and return the measurements."""
+    runner = runner or build_runner(cfg, device)
+    model = runner.model
     results: Dict[str, float] = dict(device=device)
 
     if train_iters > 0:
-        # Momentum schedules (e.g. mmpretrain's CosineEMA) read the run length.
-        if runner.message_hub.get_info('max_iters') is None:
-            runner.message_hub.update_info('max_iters', warmup + train_iters)
-        optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
-        loader = iter(runner.build_dataloader(cfg.train_dataloader))
-        model.train()
-        times: List[float] = []
+        steps = TrainSteps(runner, cfg, warmup + train_iters, device)
         mem = PeakMemory(device)
         with mem.track():
             for i in range(warmup + train_iters):
-                data = next(loader)
-                t = timed(lambda: model.train_step(data, optim_wrapper),
-                          device)
-                if i >= warmup:
-                    times.append(t)
-        batch = cfg.train_dataloader.batch_size
-        results.update(
-            train_step_s=statistics.median(times),
-            train_batch_size=batch,
-            train_images_per_s=batch / statistics.median(times),
-            train_peak_mem_mib=mem.peak_mib)
+                steps.step(record=i >= warmup)
+        results.update(steps.results(), train_peak_mem_mib=mem.peak_mib)
 
     if infer_images > 0:
         test_loader_cfg = cfg.test_dataloader.copy()
@@ -173,17 +210,36 @@ def main() -> None:
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     from docseg_mm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    rows = []
+    cfgs = []
     for config in args.config:
         cfg = Config.fromfile(config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         cfg.work_dir = tempfile.mkdtemp(prefix='docseg_bench_')
         cfg.load_from = args.checkpoint
-        results = benchmark(cfg, args.train_iters, args.infer_images,
-                            args.warmup, device)
-        results['config'] = osp.splitext(osp.basename(config))[0]
-        rows.append(results)
+        cfgs.append(cfg)
+    rows = []
+    if args.interleave and args.train_iters > 0:
+        runners = [build_runner(cfg, device) for cfg in cfgs]
+        total = args.warmup + args.train_iters
+        steps = [
+            TrainSteps(r, cfg, total, device) for r, cfg in zip(runners, cfgs)
+        ]
+        for i in range(total):
+            for s in (steps if i % 2 == 0 else steps[::-1]):
+                s.step(record=i >= args.warmup)
+        for cfg, runner, s in zip(cfgs, runners, steps):
+            results = benchmark(cfg, 0, args.infer_images, args.warmup,
+                                device, runner)
+            results.update(s.results(), interleaved=True)
+            rows.append(results)
+    else:
+        for cfg in cfgs:
+            rows.append(
+                benchmark(cfg, args.train_iters, args.infer_images,
+                          args.warmup, device))
+    for row, config in zip(rows, args.config):
+        row['config'] = osp.splitext(osp.basename(config))[0]
     print(format_table(rows))
     out = args.out or osp.join(tempfile.mkdtemp(prefix='docseg_bench_'),
                                'benchmark.json')

@@ -8,7 +8,10 @@ model = dict(
         mean=[0.0, 0.0, 0.0],
         std=[1.0, 1.0, 1.0],
         bgr_to_rgb=False,
-        pad_size_divisor=32,
+        # the original pads a batch only to its largest page (Swin pads to
+        # its patch / window sizes internally); padding to a multiple of 32
+        # would change every page's features
+        pad_size_divisor=1,
         pad_mask=False),
     backbone=dict(
         type='mmdet.SwinTransformer',
@@ -29,7 +32,10 @@ model = dict(
         strides=[4, 8, 16, 32],
         feat_channels=256,
         num_encoder_layers=6,
-        ffn_channels=1024),
+        ffn_channels=1024,
+        # stride-4 convolutions in channels-last memory format (same
+        # values up to float rounding, faster)
+        channels_last=True),
     head=dict(
         type='DocSAMHead',
         text_encoder=dict(type='ClassNameEncoder'),
@@ -46,6 +52,7 @@ model = dict(
             box_delta_scale=100.0,
             query_selection=dict(
                 score_thr=0.01, min_num=100, max_num=900, nms_iou=0.9),
+            channels_last=True,
             # True only to load the released checkpoints (bias-free
             # query-fusion layers, see configs/docsam/README.md).
             faithful=False)),

@@ -24,7 +24,8 @@ model = dict(
         strides=[4, 8, 16, 32],
         feat_channels=256,
         num_encoder_layers=6,
-        ffn_channels=1024),
+        ffn_channels=1024,
+        channels_last=True),
     head=dict(
         embed_dims=256,
         num_queries=100,
@@ -34,7 +35,8 @@ model = dict(
             num_heads=8,
             ffn_dims=2048,
             query_selection=dict(
-                score_thr=0.01, min_num=100, max_num=100, nms_iou=0.9))))
+                score_thr=0.01, min_num=100, max_num=100, nms_iou=0.9),
+            channels_last=True)))
 bench_pipeline = [
     dict(type='LoadDocImageFromFile'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True),

@@ -166,7 +166,7 @@ class DocSAMHead(BaseModule):
             device: torch.device) -> Tuple[Tensor, Tensor, List[int]]:
         """Embed and project the class names of every image."""
         emb, pad = self.text_encoder(class_names)
-        emb = emb.to(device)
+        emb = emb.to(device, self.semantic_query_projection.weight.dtype)
         states = self.semantic_query_projection(emb)
         return states, pad.to(device), [len(c) for c in class_names]
 
@@ -190,14 +190,15 @@ class DocSAMHead(BaseModule):
         device = mask_features.device
         sem_states, sem_pad, num_labels = self.semantic_queries(
             class_names, device)
+        # the learned positions only enter the initial states: every stage
+        # replaces them with positions RoI-pooled at the current boxes
         inst_states = (self.instance_queries.weight +
                        self.instance_posembs.weight)[None].expand(
                            bsz, -1, -1)
-        inst_pos = self.instance_posembs.weight[None].expand(bsz, -1, -1)
         boxes = self.initial_boxes(image_bboxes)
         return self.decoder(feats, mask_features, image_bboxes, pixel_mask,
-                            inst_states, inst_pos, boxes, sem_states,
-                            sem_pad, num_labels)
+                            inst_states, boxes, sem_states, sem_pad,
+                            num_labels)
 
     # ------------------------------------------------------------------
     def predict(self,

@@ -1,5 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 from .cvlr import CrossViewLowRank, init_dictionary, l2norm
+from .docsam_attention import masked_cross_attention
 from .docsam_deformable_encoder import (DocSAMDeformableEncoder,
                                         DocSAMDeformableEncoderLayer,
                                         pixel_centre_reference_points)
@@ -24,5 +25,6 @@ __all__ = [
     'QueryFusionLayer', 'CrossViewLowRank', 'init_dictionary', 'l2norm',
     'GlobalCueInjection', 'StochasticGate',
     'QueryFusionLayer', 'sinusoid_table', 'PositionwiseFeedForward',
-    'TextDecoderLayer', 'TextMultiHeadAttention'
+    'TextDecoderLayer', 'TextMultiHeadAttention',
+    'masked_cross_attention'
 ]

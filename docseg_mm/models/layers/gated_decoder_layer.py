@@ -5,14 +5,19 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .docsam_attention import masked_cross_attention
+
 
 class GatedCrossAttentionDecoderLayer(nn.Module):
     """Self-attn -> gated masked cross-attn -> self-attn -> FFN (post-norm).
 
     The cross-attention output ``m`` enters the residual through a gate
     ``g = sigmoid(W (x + m))``. As in the original, the second
-    self-attention re-uses the first one's weights and ``norm1``. Attribute
-    names follow ``torch.nn.TransformerDecoderLayer`` plus
+    self-attention re-uses the first one's weights and ``norm1``, and both
+    self-attentions add the query positions to their queries and keys
+    (``SA(q=x+pos, k=x+pos, v=x)``). The masked cross-attention runs through
+    :func:`masked_cross_attention` (one mask per image for all heads).
+    Attribute names follow ``torch.nn.TransformerDecoderLayer`` plus
     ``cross_atten_gate``.
 
     Args:
@@ -45,47 +50,65 @@ class GatedCrossAttentionDecoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout)
 
-    def _self_attention(self, x: Tensor,
+    def _self_attention(self, x: Tensor, pos: Tensor,
                         padding_mask: Optional[Tensor]) -> Tensor:
+        qk = x + pos
         attn = self.self_attn(
-            x, x, x, key_padding_mask=padding_mask, need_weights=False)[0]
+            qk, qk, x, key_padding_mask=padding_mask, need_weights=False)[0]
         return self.norm1(x + self.dropout1(attn))
 
     def forward(self,
                 x: Tensor,
                 pos: Tensor,
                 memory: Tensor,
-                memory_pos: Tensor,
+                memory_pos: Optional[Tensor] = None,
                 attn_mask: Optional[Tensor] = None,
                 memory_padding_mask: Optional[Tensor] = None,
-                query_padding_mask: Optional[Tensor] = None) -> Tensor:
+                query_padding_mask: Optional[Tensor] = None,
+                memory_key: Optional[Tensor] = None) -> Tensor:
         """Run the layer.
 
         Args:
             x (Tensor): ``(B, Q, C)`` query states.
-            pos (Tensor): ``(B, Q, C)`` query positional embeddings.
-            memory (Tensor): ``(B, HW, C)`` flattened level features.
-            memory_pos (Tensor): ``(B, HW, C)`` their positional embeddings.
-            attn_mask (Tensor, optional): ``(B * heads, Q, HW)`` bool, True =
-                blocked. Defaults to None.
+            pos (Tensor): ``(B, Q, C)`` query positional embeddings, added to
+                the queries and keys of both self-attentions and to the
+                queries of the cross-attention.
+            memory (Tensor): ``(B, HW, C)`` flattened level features (the
+                cross-attention values).
+            memory_pos (Tensor, optional): ``(B, HW, C)`` their positional
+                embeddings; the keys are ``memory + memory_pos``. Not needed
+                with ``memory_key``. Defaults to None.
+            attn_mask (Tensor, optional): Bool, True = blocked,
+                broadcastable to ``(B, heads, Q, HW)``: ``(B, 1, Q, HW)``
+                per image, or ``(B * heads, Q, HW)`` as for
+                ``nn.MultiheadAttention``. Defaults to None.
             memory_padding_mask (Tensor, optional): ``(B, HW)`` bool, True =
-                padding. Defaults to None.
+                padding; merged into ``attn_mask``. Defaults to None.
             query_padding_mask (Tensor, optional): ``(B, Q)`` bool, True =
-                padded query. Defaults to None.
+                padded query (ignored as a self-attention key).
+                Defaults to None.
+            memory_key (Tensor, optional): ``memory + memory_pos``,
+                precomputed when the same memory serves several layers.
+                Defaults to None.
 
         Returns:
             Tensor: ``(B, Q, C)``.
         """
-        x = self._self_attention(x, query_padding_mask)
-        m = self.multihead_attn(
-            x + pos,
-            memory + memory_pos,
-            memory,
-            attn_mask=attn_mask,
-            key_padding_mask=memory_padding_mask,
-            need_weights=False)[0]
+        bsz, num_q = x.shape[:2]
+        if memory_key is None:
+            memory_key = memory if memory_pos is None else memory + memory_pos
+        blocked = attn_mask
+        if blocked is not None and blocked.dim() == 3:
+            blocked = blocked.view(bsz, -1, num_q, blocked.shape[-1])
+        if memory_padding_mask is not None:
+            pad = memory_padding_mask[:, None, None, :]
+            blocked = pad if blocked is None else blocked | pad
+        x = self._self_attention(x, pos, query_padding_mask)
+        m = masked_cross_attention(self.multihead_attn, x + pos, memory_key,
+                                   memory, blocked)
+        m = self.dropout2(m)
         gate = self.cross_atten_gate(x + m)
-        x = self.norm2(x + self.dropout2(gate * m))
-        x = self._self_attention(x, query_padding_mask)
+        x = self.norm2(x + gate * m)
+        x = self._self_attention(x, pos, query_padding_mask)
         ffn = self.linear2(self.dropout(F.silu(self.linear1(x))))
         return self.norm3(x + self.dropout3(ffn))

@@ -16,10 +16,15 @@ class HybridQueryDecoderLayer(nn.Module):
        instance and semantic queries;
     2. instance branch: ``instance_fc1`` -> one
        :class:`GatedCrossAttentionDecoderLayer` per feature level (coarse to
-       fine) -> ``instance_fc2`` (positional embeddings go through
-       ``instance_pos_fc1``/``instance_pos_fc2``); the semantic branch is the
-       same with its own weights;
-    3. ``query_fusion_encoder_2`` on the concatenation again.
+       fine) -> ``instance_fc2``; the branch positions go through
+       ``instance_pos_fc1`` (used by the decoder layers) and
+       ``instance_pos_fc2``; the semantic branch is the same with its own
+       weights;
+    3. ``query_fusion_encoder_2`` on the concatenation again, with the
+       ``*_pos_fc2`` positions.
+
+    Only the states leave the layer: the next stage and the heads use
+    freshly pooled positions (see :class:`HybridQueryDecoder`).
 
     Args:
         embed_dims (int): Channels. Defaults to 256.
@@ -62,23 +67,28 @@ class HybridQueryDecoderLayer(nn.Module):
         self.query_fusion_encoder_2 = fusion()
 
     def _branch(self, name: str, states: Tensor, pos: Tensor,
-                memories: Sequence[Tensor], memory_pos: Sequence[Tensor],
+                memories: Sequence[Tensor], memory_keys: Sequence[Tensor],
                 attn_masks: Sequence[Optional[Tensor]],
                 query_padding_mask: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
         states = getattr(self, f'{name}_fc1')(states)
         pos = getattr(self, f'{name}_pos_fc1')(pos)
-        for layer, mem, mem_pos, mask in zip(
-                getattr(self, f'{name}_decoder'), memories, memory_pos,
+        for layer, mem, key, mask in zip(
+                getattr(self, f'{name}_decoder'), memories, memory_keys,
                 attn_masks):
-            states = layer(states, pos, mem, mem_pos, mask,
-                           query_padding_mask=query_padding_mask)
+            states = layer(
+                states,
+                pos,
+                mem,
+                attn_mask=mask,
+                query_padding_mask=query_padding_mask,
+                memory_key=key)
         return (getattr(self, f'{name}_fc2')(states),
                 getattr(self, f'{name}_pos_fc2')(pos))
 
     def forward(self, instance_states: Tensor, instance_pos: Tensor,
                 instance_padding_mask: Tensor, semantic_states: Tensor,
                 semantic_pos: Tensor, semantic_padding_mask: Tensor,
-                memories: Sequence[Tensor], memory_pos: Sequence[Tensor],
+                memories: Sequence[Tensor], memory_keys: Sequence[Tensor],
                 instance_attn_masks: Sequence[Optional[Tensor]],
                 semantic_attn_masks: Sequence[Optional[Tensor]]
                 ) -> List[Tensor]:
@@ -89,15 +99,19 @@ class HybridQueryDecoderLayer(nn.Module):
             instance_padding_mask (Tensor): ``(B, Q)`` bool, True = padded.
             semantic_states, semantic_pos (Tensor): ``(B, K, C)``.
             semantic_padding_mask (Tensor): ``(B, K)`` bool.
-            memories (Sequence[Tensor]): Per level ``(B, HW_l, C)``.
-            memory_pos (Sequence[Tensor]): Per level ``(B, HW_l, C)``.
+            memories (Sequence[Tensor]): Per level ``(B, HW_l, C)``, the
+                cross-attention values.
+            memory_keys (Sequence[Tensor]): Per level ``(B, HW_l, C)``, the
+                cross-attention keys (memory + its positions).
             instance_attn_masks, semantic_attn_masks (Sequence): Per level
-                ``(B * heads, Q_or_K, HW_l)`` bool masks (True = blocked;
-                padding already merged in) or None.
+                bool masks, True = blocked, padding merged in, broadcastable
+                to ``(B, heads, Q_or_K, HW_l)``.
 
         Returns:
-            list[Tensor]: New instance states and positions, new semantic
-            states and positions.
+            list[Tensor]: New instance and semantic states. As in the
+            original, the positions made by ``*_pos_fc1`` / ``*_pos_fc2``
+            only serve inside the layer (the second query fusion uses the
+            ``*_pos_fc2`` ones); they are not returned.
         """
         num_inst = instance_states.shape[1]
 
@@ -110,14 +124,13 @@ class HybridQueryDecoderLayer(nn.Module):
 
         inst, sem = fuse(self.query_fusion_encoder_1, instance_states,
                          semantic_states, instance_pos, semantic_pos)
-        inst, instance_pos = self._branch('instance', inst, instance_pos,
-                                          memories, memory_pos,
-                                          instance_attn_masks,
-                                          instance_padding_mask)
-        sem, semantic_pos = self._branch('semantic', sem, semantic_pos,
-                                         memories, memory_pos,
-                                         semantic_attn_masks,
-                                         semantic_padding_mask)
-        inst, sem = fuse(self.query_fusion_encoder_2, inst, sem,
-                         instance_pos, semantic_pos)
-        return [inst, instance_pos, sem, semantic_pos]
+        inst, inst_pos = self._branch('instance', inst, instance_pos,
+                                      memories, memory_keys,
+                                      instance_attn_masks,
+                                      instance_padding_mask)
+        sem, sem_pos = self._branch('semantic', sem, semantic_pos, memories,
+                                    memory_keys, semantic_attn_masks,
+                                    semantic_padding_mask)
+        inst, sem = fuse(self.query_fusion_encoder_2, inst, sem, inst_pos,
+                         sem_pos)
+        return [inst, sem]

@@ -24,7 +24,9 @@ class LearnablePositionEmbedding2d(nn.Module):
     the whole grid is bilinearly resized (``align_corners=False``) to the
     size of the image's valid box and pasted at the box position of an
     otherwise zero map, so the table always spans the real image content
-    whatever the padding.
+    whatever the padding. Without ``normalize`` the grid is never built: its
+    x half is constant along the rows and its y half along the columns, so
+    the bilinear resize is a 1-D linear resize of each table.
 
     The embeddings keep PyTorch's default ``nn.Embedding`` initialisation,
     N(0, 1); DocSAM's released checkpoints overwrite them anyway.
@@ -104,18 +106,34 @@ class LearnablePositionEmbedding2d(nn.Module):
             outside each box.
         """
         height, width = int(out_size[0]), int(out_size[1])
-        grid = self.grid()
-        out = grid.new_zeros(
+        weight = self.position_embed_x.weight
+        out = weight.new_zeros(
             (image_bboxes.shape[0], self.embed_dims, height, width))
+        grid = self.grid() if self.normalize else None
+        half = self.embed_dims // 2
         for i, box in enumerate(image_bboxes.detach().float().cpu()):
             x1, y1, x2, y2 = (self._to_index(v) for v in box)
             x1 = min(max(x1, 0), width - 1)
             y1 = min(max(y1, 0), height - 1)
             x2 = min(max(x2, x1 + 1), width)
             y2 = min(max(y2, y1 + 1), height)
-            out[i, :, y1:y2, x1:x2] = F.interpolate(
-                grid,
-                size=(y2 - y1, x2 - x1),
-                mode='bilinear',
-                align_corners=False)[0]
+            if grid is not None:
+                out[i, :, y1:y2, x1:x2] = F.interpolate(
+                    grid,
+                    size=(y2 - y1, x2 - x1),
+                    mode='bilinear',
+                    align_corners=False)[0]
+                continue
+            # The x half of the grid is constant along the rows and the y
+            # half along the columns, so its bilinear resize is a 1-D linear
+            # resize of each table (same values up to float rounding; the
+            # 256x256 grid is never built).
+            x_part = F.interpolate(
+                self.position_embed_x.weight.t()[None], x2 - x1,
+                mode='linear', align_corners=False)[0]  # (half, w)
+            y_part = F.interpolate(
+                self.position_embed_y.weight.t()[None], y2 - y1,
+                mode='linear', align_corners=False)[0]  # (half, h)
+            out[i, :half, y1:y2, x1:x2] = x_part[:, None, :]
+            out[i, half:, y1:y2, x1:x2] = y_part[:, :, None]
         return out

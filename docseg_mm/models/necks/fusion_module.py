@@ -52,6 +52,9 @@ class MultiLevelFusion(BaseModule):
         num_branches (int): Number of input levels. Defaults to 4.
         norm_cfg (dict): Config of the norm layers.
             Defaults to ``dict(type='GN', num_groups=32)``.
+        channels_last (bool): Run the fusion convolution (at the output
+            size) in channels-last memory format. Same values up to float
+            rounding. Defaults to False.
         init_cfg (dict or list[dict], optional): Initialization config.
             Defaults to None.
     """
@@ -62,9 +65,11 @@ class MultiLevelFusion(BaseModule):
                  out_channels: int = 256,
                  num_branches: int = 4,
                  norm_cfg: ConfigType = dict(type='GN', num_groups=32),
+                 channels_last: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_branches = num_branches
+        self.channels_last = channels_last
         self.branches = nn.ModuleList([
             conv3x3_norm(in_channels, mid_channels, norm_cfg)
             for _ in range(num_branches)
@@ -92,4 +97,7 @@ class MultiLevelFusion(BaseModule):
                 branch(x), size=size, mode='bilinear', align_corners=False)
             for x, branch in zip(feats, self.branches)
         ]
-        return self.fusion(torch.cat(resized, dim=1))
+        fused = torch.cat(resized, dim=1)
+        if self.channels_last:
+            fused = fused.contiguous(memory_format=torch.channels_last)
+        return self.fusion(fused)

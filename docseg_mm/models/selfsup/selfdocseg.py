@@ -11,6 +11,52 @@ from docseg_mm.registry import MODELS
 from ..utils import masked_average_pool
 
 
+class _ParameterOnlyUpdate:
+    """Mixin for mmengine averaged models: the update touches parameters
+    only (lightly's ``update_momentum``, which the original calls).
+
+    mmengine's ``update_buffers=False`` copies the source's buffers into the
+    averaged model at every update; here the averaged model's buffers (the
+    momentum branch's BatchNorm statistics) evolve only through its own
+    forward passes, as in the original. The first update copies parameters
+    and buffers (the original's momentum branch starts as a deep copy of
+    the online branch).
+    """
+
+    def update_parameters(self, model: nn.Module) -> None:
+        """Update the averaged parameters from ``model``'s parameters."""
+        src = dict(model.named_parameters())
+        if self.steps == 0:
+            for key, p_avg in self.avg_parameters.items():
+                p_avg.data.copy_(src[key].data)
+            for b_avg, b_src in zip(self.module.buffers(), model.buffers()):
+                b_avg.data.copy_(b_src.data.to(b_avg.device))
+        elif self.steps % self.interval == 0:
+            for key, p_avg in self.avg_parameters.items():
+                if p_avg.dtype.is_floating_point:
+                    self.avg_func(p_avg.data,
+                                  src[key].data.to(p_avg.device), self.steps)
+        self.steps += 1
+
+
+class MomentumEMA(_ParameterOnlyUpdate, ExponentialMovingAverage):
+    """``ExponentialMovingAverage`` of the parameters only (see
+    :class:`_ParameterOnlyUpdate`), computed as lightly's
+    ``update_momentum`` (``avg * (1 - m) + src * m``, bit for bit; mmengine
+    uses ``lerp_``, which rounds differently)."""
+
+    def avg_func(self, averaged_param: torch.Tensor,
+                 source_param: torch.Tensor, steps: int) -> None:
+        """``averaged = averaged * (1 - momentum) + source * momentum``."""
+        averaged_param.copy_(averaged_param * (1 - self.momentum) +
+                             source_param * self.momentum)
+
+
+class MomentumCosineEMA(_ParameterOnlyUpdate, CosineEMA):
+    """mmpretrain ``CosineEMA`` of the parameters only (see
+    :class:`_ParameterOnlyUpdate`)."""
+
+
 @MODELS.register_module()
 class SelfDocSeg(BaseSelfSupervisor):
     """SelfDocSeg: BYOL on pseudo-layout objects plus layout-mask prediction.
@@ -42,7 +88,9 @@ class SelfDocSeg(BaseSelfSupervisor):
             :class:`LayoutMaskHead`.
         base_momentum (float): EMA momentum in MMEngine's convention
             (``target = (1 - m) * target + m * online``); 0.01 is the
-            original's tau = 0.99. Defaults to 0.01.
+            original's tau = 0.99. Only parameters are averaged: the
+            momentum branch keeps its own BatchNorm statistics, updated by
+            its own forward passes (as the original). Defaults to 0.01.
         end_momentum (float, optional): With a value, the momentum follows
             BYOL's cosine schedule from ``base_momentum`` to it over the run
             (needs ``max_iters`` in the message hub, set by the Runner).
@@ -85,10 +133,10 @@ class SelfDocSeg(BaseSelfSupervisor):
                             else MODELS.build(layout_head))
         online = nn.Sequential(self.backbone, self.neck)
         if end_momentum is None:
-            self.target_net = ExponentialMovingAverage(online, base_momentum)
+            self.target_net = MomentumEMA(online, base_momentum)
         else:
-            self.target_net = CosineEMA(online, momentum=base_momentum,
-                                        end_momentum=end_momentum)
+            self.target_net = MomentumCosineEMA(
+                online, momentum=base_momentum, end_momentum=end_momentum)
         self.feat_upsample = feat_upsample
         self.sim_weight = sim_weight
         self.layout_target_view = layout_target_view

@@ -3,11 +3,13 @@ from .beam_search import beam_search
 from .dense_crf import SLRNET_CRF, dense_crf
 from .docsam_postprocess import (postprocess_instances, postprocess_semantic,
                                  rescale_predictions)
+from .mask_dilation import dilate_resize
 from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
 from .pamr import pamr, pamr_affinity
 from .point_sample_grid import jittered_grid_points, sample_points
 from .query_selection import gather_queries, select_queries
+from .separable_roi_align import roi_align_weights, separable_roi_align
 from .sliding_window import (merge_slide_instances, merge_slide_semantic,
                              slide_window_boxes)
 from .wsss import (label_to_onehot, mask_classifier_logits, max_onehot,
@@ -24,5 +26,6 @@ __all__ = [
     'label_to_onehot', 'mask_classifier_logits', 'max_onehot',
     'onehot_to_label', 'pseudo_labels_absolute', 'pseudo_labels_relative',
     'select_classes',
-    'beam_search', 'window_pool'
+    'beam_search', 'window_pool',
+    'separable_roi_align', 'roi_align_weights', 'dilate_resize'
 ]

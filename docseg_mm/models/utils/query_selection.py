@@ -4,7 +4,7 @@ from typing import List, Sequence, Tuple
 
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms
+from torchvision.ops import nms
 
 
 def select_queries(cls_logits: Tensor,
@@ -14,13 +14,18 @@ def select_queries(cls_logits: Tensor,
                    score_thr: float,
                    min_num: int = 100,
                    max_num: int = 900,
-                   nms_iou: float = 0.9) -> List[Tensor]:
+                   nms_iou: float = 0.9,
+                   normalize_boxes: bool = True) -> List[Tensor]:
     """Choose the instance queries to keep for the next decoder stage.
 
     Per image: ``probs = softmax(logits[:, :C])`` (C = that image's class
     count, background last); score/label = max over the non-background
     classes; keep ``score > score_thr``, at least the ``min_num`` best;
-    class-aware box NMS at ``nms_iou``; at most ``max_num`` (best first).
+    box NMS at ``nms_iou`` per label; at most ``max_num`` (the best).
+
+    The kept queries come in the original's order: label by label
+    (ascending), best first within a label; when more than ``max_num``
+    survive the NMS, the ``max_num`` best, best first.
 
     Args:
         cls_logits (Tensor): ``(B, Q, K)`` class logits (K >= every C).
@@ -30,28 +35,43 @@ def select_queries(cls_logits: Tensor,
         score_thr (float): Score threshold.
         min_num (int): Minimum kept queries. Defaults to 100.
         max_num (int): Maximum kept queries. Defaults to 900.
-        nms_iou (float): IoU threshold of the class-aware NMS.
+        nms_iou (float): IoU threshold of the per-label NMS.
             Defaults to 0.9.
+        normalize_boxes (bool): Order each box's corners before the NMS. The
+            original runs the NMS on the raw boxes, where an inverted box
+            (x1 < x0) overlaps nothing. Defaults to True.
 
     Returns:
-        list[Tensor]: Indices of the kept queries of each image, best first.
+        list[Tensor]: Indices of the kept queries of each image.
     """
     keeps = []
     with torch.no_grad():
         for b, num in enumerate(num_labels):
             valid = (~padding_mask[b]).nonzero().squeeze(1)
-            probs = cls_logits[b, valid, :num].float().softmax(-1)
+            logits = cls_logits[b, valid, :num]
+            # at least float32 (bf16 / fp16 logits under autocast)
+            logits = logits.to(torch.promote_types(logits.dtype,
+                                                   torch.float32))
+            probs = logits.softmax(-1)
             scores, labels = probs[:, :num - 1].max(-1)
             cand = (scores > score_thr).nonzero().squeeze(1)
             if cand.numel() < min(min_num, valid.numel()):
                 cand = scores.topk(min(min_num, valid.numel())).indices
-            b_boxes = boxes[b, valid[cand]].float()
-            b_boxes = torch.cat([
-                torch.minimum(b_boxes[:, :2], b_boxes[:, 2:]),
-                torch.maximum(b_boxes[:, :2], b_boxes[:, 2:])
-            ], 1)
-            kept = batched_nms(b_boxes, scores[cand], labels[cand], nms_iou)
-            keeps.append(valid[cand[kept[:max_num]]])
+            b_boxes = boxes[b, valid[cand]].to(logits.dtype)
+            if normalize_boxes:
+                b_boxes = torch.cat([
+                    torch.minimum(b_boxes[:, :2], b_boxes[:, 2:]),
+                    torch.maximum(b_boxes[:, :2], b_boxes[:, 2:])
+                ], 1)
+            c_scores, c_labels = scores[cand], labels[cand]
+            kept = []
+            for label in c_labels.unique():
+                idx = (c_labels == label).nonzero().squeeze(1)
+                kept.append(idx[nms(b_boxes[idx], c_scores[idx], nms_iou)])
+            kept = torch.cat(kept)
+            if kept.numel() > max_num:
+                kept = kept[c_scores[kept].topk(max_num).indices]
+            keeps.append(valid[cand[kept]])
     return keeps
 
 

@@ -245,14 +245,20 @@ def test_permuting_class_names_permutes_predictions():
     assert torch.allclose(outp[0]['cls_logits'],
                           out[0]['cls_logits'][..., perm], atol=1e-6)
     # later stages: the decoder treats the semantic queries as a set (they
-    # share one positional embedding), so the permutation carries through
+    # share one positional embedding), so the permutation carries through.
+    # Query selection orders the kept queries by label (as the original),
+    # so the instance queries come in another order: match them by box.
     for o, op in zip(out[1:], outp[1:]):
         assert torch.equal(o['padding_mask'], op['padding_mask'])
         assert torch.allclose(op['sem_logits'], o['sem_logits'][:, perm],
                               atol=1e-4, rtol=1e-4)
-        assert torch.allclose(op['cls_logits'], o['cls_logits'][..., perm],
+        match = torch.cdist(op['boxes'][0], o['boxes'][0]).argmin(1)
+        assert sorted(match.tolist()) == list(range(len(match)))
+        assert torch.allclose(op['boxes'][0], o['boxes'][0, match],
+                              atol=1e-3)
+        assert torch.allclose(op['cls_logits'][0],
+                              o['cls_logits'][0, match][:, perm],
                               atol=1e-4, rtol=1e-4)
-        assert torch.allclose(op['boxes'], o['boxes'], atol=1e-3)
 
 
 def test_real_class_name_encoder():
@@ -350,6 +356,88 @@ def test_semantic_losses_by_hand():
             5.0 * _dice(pred, target).item(), rel=1e-4)
         assert losses[prefix + 'loss_sem_focal'].item() == pytest.approx(
             50.0 * _focal(pred, target).item(), rel=1e-4)
+
+
+def _smooth_l1(a, b):
+    d = (a - b).abs()
+    return torch.where(d < 1, 0.5 * d**2, d - 0.5).mean()
+
+
+def _diou_loss(p, g):
+    """torchvision's distance_box_iou_loss (what the original calls),
+    written out without its eps."""
+    inter_w = (torch.minimum(p[:, 2], g[:, 2]) -
+               torch.maximum(p[:, 0], g[:, 0])).clamp(min=0)
+    inter_h = (torch.minimum(p[:, 3], g[:, 3]) -
+               torch.maximum(p[:, 1], g[:, 1])).clamp(min=0)
+    inter = inter_w * inter_h
+    area_p = (p[:, 2] - p[:, 0]) * (p[:, 3] - p[:, 1])
+    area_g = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
+    iou = inter / (area_p + area_g - inter)
+    diag = ((torch.maximum(p[:, 2], g[:, 2]) -
+             torch.minimum(p[:, 0], g[:, 0]))**2 +
+            (torch.maximum(p[:, 3], g[:, 3]) -
+             torch.minimum(p[:, 1], g[:, 1]))**2)
+    dist = ((p[:, 0] + p[:, 2] - g[:, 0] - g[:, 2]) / 2)**2 + \
+        ((p[:, 1] + p[:, 3] - g[:, 1] - g[:, 3]) / 2)**2
+    return (1 - iou + dist / diag).mean()
+
+
+def test_instance_losses_by_hand():
+    head = tiny_head()  # dropout 0 and no jitter: deterministic
+    inputs = fake_inputs(batch=2, seed=17)
+    samples = _samples_with_gt()
+    assigned = []
+    for assigner in (head.assigner, head.stage0_assigner):
+        assign = assigner.assign
+
+        def recording(pred, gt, _assign=assign, **kw):
+            result = _assign(pred, gt, **kw)
+            assigned.append(result.gt_inds.clone())
+            return result
+
+        assigner.assign = recording
+    losses = head.loss(*inputs, samples)
+    with torch.no_grad():
+        outs = head(*inputs, [s.metainfo['class_names'] for s in samples])
+    assert len(assigned) == 5 * 2  # one assignment per stage and image
+    # GT at the 16x16 stride-4 cell centres: the 4-pixel aligned boxes
+    gt_points = []
+    for s in samples:
+        m = torch.zeros(len(s.gt_instances), 16, 16)
+        for i, (x0, y0, x1, y1) in enumerate(
+                s.gt_instances.bboxes.long().tolist()):
+            m[i, y0 // 4:y1 // 4, x0 // 4:x1 // 4] = 1
+        gt_points.append(m.flatten(1))
+    for idx, prefix in enumerate(['d0.', 'd1.', 'd2.', 'd3.', '']):
+        o = outs[idx]
+        pb, gb, pm, gm = [], [], [], []
+        for b, s in enumerate(samples):
+            gt_inds = assigned[2 * idx + b]
+            valid = ~o['padding_mask'][b]
+            pos = (gt_inds > 0).nonzero().squeeze(1)
+            gt_i = gt_inds[pos] - 1
+            # every GT object is matched to one query
+            assert sorted(gt_i.tolist()) == list(range(len(s.gt_instances)))
+            pb.append(o['boxes'][b, valid][pos])
+            gb.append(s.gt_instances.bboxes[gt_i])
+            if o['mask_logits'] is not None:
+                pm.append(o['mask_logits'][b, valid][pos].flatten(1))
+                gm.append(gt_points[b][gt_i])
+        pb, gb = torch.cat(pb), torch.cat(gb)
+        assert losses[prefix + 'loss_bbox'].item() == pytest.approx(
+            _smooth_l1(pb / 100, gb / 100).item(), rel=1e-5)
+        assert losses[prefix + 'loss_iou'].item() == pytest.approx(
+            _diou_loss(pb, gb).item(), rel=1e-5)
+        if not pm:
+            assert prefix + 'loss_dice' not in losses
+            continue
+        pm, gm = torch.cat(pm), torch.cat(gm)
+        assert losses[prefix + 'loss_dice'].item() == pytest.approx(
+            5.0 * _dice(pm, gm).item(), rel=1e-5)
+        assert losses[prefix + 'loss_focal'].item() == pytest.approx(
+            50.0 * _focal(pm, gm).item(), rel=1e-5)
+        assert losses[prefix + 'loss_focal'] > 0
 
 
 def test_image_without_ground_truth():

@@ -7,7 +7,6 @@ key dump of the released DocSAM-base checkpoint
 (``tests/data/checkpoint_keys/docsam_base_state_dict_keys.txt``).
 """
 import ast
-import math
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -22,6 +21,8 @@ from docseg_mm.models.layers.gated_decoder_layer import \
     GatedCrossAttentionDecoderLayer
 from docseg_mm.models.layers.hybrid_query_decoder import HybridQueryDecoder
 from docseg_mm.models.layers.query_fusion_layer import QueryFusionLayer
+from ..docsam_reference import (ref_fusion, ref_gated, ref_layer_norm,
+                                ref_mha)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -69,76 +70,6 @@ def perturb(module, seed=0, scale=0.3):
         for p in module.parameters():
             p.add_(torch.randn(p.shape, generator=gen) * scale)
     return module
-
-
-# ---------------------------------------------------------------------------
-# hand-written reference pieces
-# ---------------------------------------------------------------------------
-def ref_layer_norm(x, norm):
-    mu = x.mean(-1, keepdim=True)
-    var = ((x - mu)**2).mean(-1, keepdim=True)
-    y = (x - mu) / torch.sqrt(var + norm.eps) * norm.weight
-    return y if norm.bias is None else y + norm.bias
-
-
-def ref_linear(x, lin):
-    y = x @ lin.weight.t()
-    return y if lin.bias is None else y + lin.bias
-
-
-def ref_mha(q_in, k_in, v_in, attn, key_padding_mask=None, attn_mask=None):
-    """Multi-head attention from the raw projection weights.
-
-    ``attn_mask``: ``(B * heads, Nq, Nk)`` bool, True = blocked.
-    """
-    e, h = attn.embed_dim, attn.num_heads
-    d = e // h
-    w = attn.in_proj_weight
-    b = attn.in_proj_bias
-    bias = [None] * 3 if b is None else [b[:e], b[e:2 * e], b[2 * e:]]
-
-    def proj(x, i):
-        y = x @ w[i * e:(i + 1) * e].t()
-        y = y if bias[i] is None else y + bias[i]
-        return y.view(x.shape[0], x.shape[1], h, d).transpose(1, 2)
-
-    q, k, v = proj(q_in, 0), proj(k_in, 1), proj(v_in, 2)
-    scores = q @ k.transpose(-1, -2) / math.sqrt(d)  # (B, h, Nq, Nk)
-    if key_padding_mask is not None:
-        scores = scores.masked_fill(key_padding_mask[:, None, None, :],
-                                    float('-inf'))
-    if attn_mask is not None:
-        scores = scores.masked_fill(
-            attn_mask.view(q_in.shape[0], h, *attn_mask.shape[1:]),
-            float('-inf'))
-    out = scores.softmax(-1) @ v  # (B, h, Nq, d)
-    out = out.transpose(1, 2).reshape(q_in.shape[0], q_in.shape[1], e)
-    return ref_linear(out, attn.out_proj)
-
-
-def ref_fusion(layer, x, pos, kpm):
-    qk = x + pos
-    x = ref_layer_norm(x + ref_mha(qk, qk, x, layer.self_attn, kpm),
-                       layer.norm1)
-    ffn = ref_linear(F.relu(ref_linear(x, layer.linear1)), layer.linear2)
-    return ref_layer_norm(x + ffn, layer.norm2)
-
-
-def ref_gated(layer, x, pos, mem, mem_pos, attn_mask, mem_kpm, q_kpm):
-    """Returns the output and ``(x1, m, gate)`` of the cross-attention."""
-
-    def sa(t):
-        return ref_layer_norm(
-            t + ref_mha(t, t, t, layer.self_attn, q_kpm), layer.norm1)
-
-    x1 = sa(x)
-    m = ref_mha(x1 + pos, mem + mem_pos, mem, layer.multihead_attn, mem_kpm,
-                attn_mask)
-    gate = torch.sigmoid((x1 + m) @ layer.cross_atten_gate[0].weight.t())
-    x2 = ref_layer_norm(x1 + gate * m, layer.norm2)
-    x3 = sa(x2)
-    ffn = ref_linear(F.silu(ref_linear(x3, layer.linear1)), layer.linear2)
-    return ref_layer_norm(x3 + ffn, layer.norm3), (x1, m, gate)
 
 
 # ---------------------------------------------------------------------------
@@ -228,16 +159,60 @@ def test_gated_layer_matches_manual():
     layer = perturb(GatedCrossAttentionDecoderLayer(8, 2, 12)).eval()
     x, pos, mem, mem_pos = _gated_inputs()
     attn_mask = torch.zeros(2 * 2, 3, 6, dtype=torch.bool)
-    attn_mask[0, 0, :3] = True  # image 0 head 0 query 0
-    attn_mask[3, 2, 1:] = True  # image 1 head 1 query 2
+    attn_mask[0:2, 0, :3] = True  # image 0 query 0 (all heads)
+    attn_mask[2:4, 2, 1:] = True  # image 1 query 2
     mem_kpm = torch.zeros(2, 6, dtype=torch.bool)
     mem_kpm[1, 5] = True
     q_kpm = torch.tensor([[False, False, True], [False] * 3])
     with torch.no_grad():
-        out = layer(x, pos, mem, mem_pos, attn_mask, mem_kpm, q_kpm)
         ref, _ = ref_gated(layer, x, pos, mem, mem_pos, attn_mask, mem_kpm,
                            q_kpm)
-    assert torch.allclose(out, ref, atol=1e-5)
+        # (B * heads, Q, HW) masks as nn.MultiheadAttention takes them
+        out = layer(x, pos, mem, mem_pos, attn_mask, mem_kpm, q_kpm)
+        assert torch.allclose(out, ref, atol=1e-5)
+        # one (B, 1, Q, HW) mask per image, padding merged, keys given
+        blocked = attn_mask[::2, None] | mem_kpm[:, None, None]
+        out = layer(x, pos, mem, attn_mask=blocked, query_padding_mask=q_kpm,
+                    memory_key=mem + mem_pos)
+        assert torch.allclose(out, ref, atol=1e-5)
+        # the query positions matter in the self-attention: with pos only
+        # in the cross-attention queries the result differs
+        ref_nopos_sa = _ref_gated_sa_without_pos(layer, x, pos, mem, mem_pos,
+                                                 attn_mask, mem_kpm, q_kpm)
+        assert not torch.allclose(out, ref_nopos_sa, atol=1e-3)
+
+
+def _ref_gated_sa_without_pos(layer, x, pos, mem, mem_pos, attn_mask,
+                              mem_kpm, q_kpm):
+    """The omission this module once had: self-attention without pos."""
+
+    def sa(t):
+        return ref_layer_norm(
+            t + ref_mha(t, t, t, layer.self_attn, q_kpm), layer.norm1)
+
+    x1 = sa(x)
+    m = ref_mha(x1 + pos, mem + mem_pos, mem, layer.multihead_attn, mem_kpm,
+                attn_mask)
+    gate = torch.sigmoid((x1 + m) @ layer.cross_atten_gate[0].weight.t())
+    x3 = sa(ref_layer_norm(x1 + gate * m, layer.norm2))
+    ffn = F.silu(x3 @ layer.linear1.weight.t() + layer.linear1.bias)
+    ffn = ffn @ layer.linear2.weight.t() + layer.linear2.bias
+    return ref_layer_norm(x3 + ffn, layer.norm3)
+
+
+def test_gated_self_attention_adds_pos_to_queries_and_keys_only():
+    torch.manual_seed(2)
+    layer = perturb(GatedCrossAttentionDecoderLayer(8, 2, 12)).eval()
+    x, pos, _, _ = _gated_inputs(seed=4)
+    seen = []
+    layer.self_attn.register_forward_hook(
+        lambda mod, args, kwargs, out: seen.append(args),
+        with_kwargs=True)
+    with torch.no_grad():
+        layer._self_attention(x, pos, None)
+    (q, k, v), = seen
+    assert torch.equal(q, x + pos) and torch.equal(k, x + pos)
+    assert torch.equal(v, x)
 
 
 def test_gate_zero_weight_halves_cross_attention():
@@ -298,13 +273,14 @@ def test_attn_masks_dilation_resize_and_unblocking():
     dec = _tiny_decoder(num_heads=2)
     pos_val, neg_val = 10., -1.
     logits = torch.full((1, 4, 8, 8), neg_val)
-    # q0: blocked everywhere -> only padding stays blocked
+    # q0: blocked everywhere -> un-blocked, only padding stays blocked
     # q1: one positive pixel at (3, 3)
     logits[0, 1, 3, 3] = pos_val
     # q2: positive everywhere
     logits[0, 2] = pos_val
-    # q3: positive only inside the padded region -> blocked everywhere
-    #     once padding is merged -> un-blocked to padding only
+    # q3: positive only inside the padded region: not blocked everywhere by
+    #     its mask, so not un-blocked (the original un-blocks before the
+    #     padding is merged) -> blocked on every key once padding is merged
     logits[0, 3, 7, 7] = pos_val
     pad8 = torch.zeros(1, 8, 8, dtype=torch.bool)
     pad8[0, :, 6:] = True  # last two columns are padding
@@ -313,67 +289,75 @@ def test_attn_masks_dilation_resize_and_unblocking():
     pad4[0, :, 3] = True
     pad4[0, 3, :] = True
     masks = dec._attn_masks(logits, [(4, 4), (8, 8)],
-                            [pad4.flatten(1), pad8.flatten(1)], 4)
-    assert [m.shape for m in masks] == [(2, 4, 16), (2, 4, 64)]
+                            [pad4.flatten(1), pad8.flatten(1)])
+    # one mask per image, broadcast over the heads
+    assert [m.shape for m in masks] == [(1, 1, 4, 16), (1, 1, 4, 64)]
     assert all(m.dtype == torch.bool for m in masks)
-    # heads are copies
-    for m in masks:
-        assert torch.equal(m[0], m[1])
 
     # level (8, 8): s = 1 -> 3x3 max-pool, i.e. rows/cols 2..4 open for q1
-    lvl = masks[1][0].view(4, 8, 8)
+    lvl = masks[1][0, 0].view(4, 8, 8)
     q1 = torch.ones(8, 8, dtype=torch.bool)
     q1[2:5, 2:5] = False
     assert torch.equal(lvl[1], q1 | pad8[0])
     assert torch.equal(lvl[0], pad8[0])  # fully blocked -> padding only
     assert torch.equal(lvl[2], pad8[0])  # open -> padding only
-    assert torch.equal(lvl[3], pad8[0])  # (7,7) is padding -> un-blocked
+    # (6..7, 6..7) open, all of it padding -> blocked everywhere
+    assert lvl[3].all()
     # level (4, 4): s = 2 -> 5x5 max-pool: rows/cols 1..5 positive at s4;
     # bilinear 8->4 averages 2x2 cells, any cell touching the dilated
     # region is positive (10 + 3 * -1 > 0): rows/cols 0..2 open
-    lvl = masks[0][0].view(4, 4, 4)
+    lvl = masks[0][0, 0].view(4, 4, 4)
     q1 = torch.ones(4, 4, dtype=torch.bool)
     q1[0:3, 0:3] = False
     assert torch.equal(lvl[1], q1 | pad4[0])
     assert torch.equal(lvl[0], pad4[0])
     assert torch.equal(lvl[2], pad4[0])
-    # q3's (7, 7) dilated by 2 reaches the cell (2..3, 2..3) at s8 but
-    # (5..7) x (5..7) averaged over cells {4,5}x{4,5}: one positive pixel
-    # (5, 5) -> (10 - 3) / 4 > 0 -> cell (2, 2) open
+    # q3's (7, 7) dilated by 2 covers (5..7) x (5..7); averaged over cells
+    # {4,5}x{4,5}: one positive pixel (5, 5) -> (10 - 3) / 4 > 0 -> cell
+    # (2, 2) open, and it is not padding
     q3 = torch.ones(4, 4, dtype=torch.bool)
     q3[2:, 2:] = False
     assert torch.equal(lvl[3], q3 | pad4[0])
     # padding is always blocked
     for m, pad in zip(masks, (pad4, pad8)):
-        assert m[:, :, pad.flatten()].all()
+        assert m[0, 0][:, pad.flatten()].all()
 
 
 def test_attn_masks_without_logits_is_padding_only():
     dec = _tiny_decoder(num_heads=4)
     pad = torch.tensor([[False, False, True, True], [False] * 4])
-    (m, ) = dec._attn_masks(None, [(2, 2)], [pad], 5)
-    assert m.shape == (2 * 4, 5, 4)
-    for b in range(2):
-        for h in range(4):
-            assert torch.equal(m[b * 4 + h], pad[b][None].expand(5, 4))
+    (m, ) = dec._attn_masks(None, [(2, 2)], [pad])
+    assert m.shape == (2, 1, 1, 4)
+    assert torch.equal(m[:, 0, 0], pad)
 
 
-def test_fully_blocked_row_gives_finite_attention():
+def test_row_blocked_by_mask_and_padding_gets_zero_attention():
     torch.manual_seed(0)
     dec = _tiny_decoder(num_heads=2)
     layer = perturb(GatedCrossAttentionDecoderLayer(8, 2, 12)).eval()
-    logits = torch.full((1, 3, 4, 4), -5.)  # every query blocked everywhere
-    logits[0, 1, 0, 0] = 5.
+    logits = torch.full((1, 3, 4, 4), -5.)  # q0: blocked everywhere
+    logits[0, 1, 0, 0] = 5.  # q1: one open pixel
+    logits[0, 2, 3, :] = 5.  # q2: open on the last row, dilated: rows 2-3
     pad = torch.zeros(1, 16, dtype=torch.bool)
-    pad[0, -4:] = True
-    (mask, ) = dec._attn_masks(logits, [(4, 4)], [pad], 3)
-    assert not mask.all(-1).any()  # no row is fully blocked any more
+    pad[0, -8:] = True  # rows 2-3 are padding
+    (mask, ) = dec._attn_masks(logits, [(4, 4)], [pad])
+    rows_blocked = mask[0, 0].all(-1)
+    assert rows_blocked.tolist() == [False, False, True]
     x, pos, mem, mem_pos = _gated_inputs(b=1, q=3, hw=16)
+    seen = {}
+    layer.norm2.register_forward_pre_hook(
+        lambda mod, args: seen.setdefault('norm2_in', args[0].clone()))
     with torch.no_grad():
-        out = layer(x, pos, mem, mem_pos, mask, pad)
-        ref, _ = ref_gated(layer, x, pos, mem, mem_pos, mask, pad, None)
+        out = layer(x, pos, mem, mem_pos, mask)
+        ref, (x1, m, _) = ref_gated(
+            layer, x, pos, mem, mem_pos,
+            mask[:, 0].repeat_interleave(2, 0), pad, None)
     assert torch.isfinite(out).all()
     assert torch.allclose(out, ref, atol=1e-5)
+    # q2 attends to nothing: its cross-attention output is the output
+    # projection's bias alone (as nn.MultiheadAttention gives)
+    assert torch.allclose(m[0, 2], layer.multihead_attn.out_proj.bias,
+                          atol=1e-6)
 
 
 # ---------------------------------------------------------------------------

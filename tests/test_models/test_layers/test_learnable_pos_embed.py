@@ -116,3 +116,30 @@ def test_normalize_applies_layer_norm_over_channels():
     vec = hand_grid()[0, :, 3, 5]
     expected = (vec - vec.mean()) / torch.sqrt(vec.var(unbiased=False) + 1e-5)
     torch.testing.assert_close(grid[:, 3, 5], expected)
+
+
+@pytest.mark.parametrize('box,size', [((0., 0., 80., 60.), (64, 96)),
+                                      ((3.7, 5.2, 41.9, 33.3), (40, 50)),
+                                      ((0., 0., 300., 260.), (260, 300))])
+def test_separable_resize_equals_bilinear_resize_of_grid(box, size):
+    """The 1-D resizes of the two tables equal the bilinear resize of the
+    whole 2-D grid (the computation they replace), values and gradients."""
+    torch.manual_seed(0)
+    table = LearnablePositionEmbedding2d(32, 48, 8)
+    boxes = torch.tensor([box])
+    out = table(boxes, size)
+    # old computation: resize the full grid into the box
+    x1, y1, x2, y2 = (int(v) for v in box)
+    x2, y2 = min(x2, size[1]), min(y2, size[0])
+    ref = torch.zeros(1, 8, *size)
+    ref[0, :, y1:y2, x1:x2] = F.interpolate(
+        table.grid(), (y2 - y1, x2 - x1), mode='bilinear',
+        align_corners=False)[0]
+    assert torch.allclose(out, ref, atol=1e-6)
+    w = torch.randn(out.shape)
+    gx, gy = torch.autograd.grad((out * w).sum(), [
+        table.position_embed_x.weight, table.position_embed_y.weight])
+    rx, ry = torch.autograd.grad((ref * w).sum(), [
+        table.position_embed_x.weight, table.position_embed_y.weight])
+    assert torch.allclose(gx, rx, atol=1e-4)
+    assert torch.allclose(gy, ry, atol=1e-4)

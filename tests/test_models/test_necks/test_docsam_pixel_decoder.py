@@ -217,3 +217,20 @@ def test_init_weights_and_gradients():
     assert no_grad == {
         'position_embedding.norm.weight', 'position_embedding.norm.bias'
     }
+
+
+def test_channels_last_equals_contiguous():
+    decoder = tiny_decoder()
+    feats = tiny_feats()
+    boxes = torch.tensor([[0., 0., 96., 64.], [0., 0., 80., 48.]])
+    with torch.no_grad():
+        outs, mask_features = decoder(feats, boxes)
+        decoder.channels_last = True
+        decoder.feat_merge.channels_last = True
+        outs_cl, mask_cl = decoder(feats, boxes)
+    assert mask_cl.is_contiguous(memory_format=torch.channels_last)
+    assert outs_cl[-1].is_contiguous(memory_format=torch.channels_last)
+    for a, b in zip(outs + [mask_features], outs_cl + [mask_cl]):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+    cfg = dict(TINY, type='DocSAMPixelDecoder', channels_last=True)
+    assert MODELS.build(cfg).feat_merge.channels_last

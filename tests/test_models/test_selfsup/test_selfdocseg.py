@@ -125,6 +125,57 @@ def test_ema_update_follows_formula():
                                0.99 * w_target + 0.01 * w_online)
 
 
+class ConvBNBackbone(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, stride=2, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+
+    def forward(self, x):
+        return (self.bn(self.conv(x)), )
+
+
+@pytest.mark.parametrize('end_momentum', [None, 0.005])
+def test_ema_update_changes_parameters_only(end_momentum):
+    """lightly's update_momentum, which the original calls, averages the
+    parameters; the momentum branch keeps its own BatchNorm statistics."""
+    from mmengine.logging import MessageHub
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    torch.manual_seed(0)
+    model = SelfDocSeg(
+        backbone=ConvBNBackbone(), neck=TupleIdentity(), head=NegCosHead(),
+        layout_head=LayoutMaskHead(in_channels=12), feat_upsample=1,
+        base_momentum=0.01, end_momentum=end_momentum)
+    online = nn.Sequential(model.backbone, model.neck)
+    target = model.target_net.module
+    with torch.no_grad():
+        online.train()(torch.rand(2, 3, 8, 8) * 3)  # online BN stats move
+    model.target_net.update_parameters(online)  # the first one copies all
+    for a, b in zip(target.state_dict().values(),
+                    online.state_dict().values()):
+        assert torch.equal(a, b)
+    with torch.no_grad():
+        target.train()(torch.rand(2, 3, 8, 8))  # its own statistics
+        online(torch.rand(2, 3, 8, 8) + 5)  # different online statistics
+        for p in online.parameters():
+            p.add_(torch.randn_like(p))
+    params_before = {k: v.clone() for k, v in target.named_parameters()}
+    buffers_before = {k: v.clone() for k, v in target.named_buffers()}
+    assert not torch.allclose(buffers_before['0.bn.running_mean'],
+                              model.backbone.bn.running_mean)
+    model.target_net.update_parameters(online)
+    m = model.target_net.momentum
+    if end_momentum is not None:  # BYOL's cosine schedule at step 1 of 10
+        m = end_momentum - (end_momentum - 0.01) * (
+            math.cos(math.pi * 1 / 10) + 1) / 2
+    src = dict(online.named_parameters())
+    for k, p in target.named_parameters():
+        torch.testing.assert_close(p, (1 - m) * params_before[k] + m * src[k])
+    for k, b in target.named_buffers():
+        assert torch.equal(b, buffers_before[k]), k
+
+
 def test_cosine_momentum_schedule():
     from mmengine.logging import MessageHub
     MessageHub.get_current_instance().update_info('max_iters', 4)

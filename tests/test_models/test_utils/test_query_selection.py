@@ -104,8 +104,9 @@ def test_class_aware_nms():
     ])
     kept = _select(logits, boxes, score_thr=0.0, min_num=0, nms_iou=0.9)
     probs = logits.softmax(-1)[:, :2].max(-1).values
-    expected = sorted([0, 2, 3], key=lambda i: -float(probs[i]))
-    assert kept == expected
+    assert float(probs[0]) > float(probs[2]) > float(probs[3])
+    # the original's order: label by label, best first within a label
+    assert kept == [0, 3, 2]
     # below the IoU threshold nothing is suppressed
     kept = _select(logits, boxes, score_thr=0.0, min_num=0, nms_iou=0.995)
     assert sorted(kept) == [0, 1, 2, 3]
@@ -116,6 +117,26 @@ def test_nms_accepts_unordered_corners():
     boxes = torch.tensor([[0., 0., 100., 100.], [100., 100., 0., 1.]])
     logits = torch.tensor([[3., 0., 0.], [2., 0., 0.]])
     assert _select(logits, boxes, score_thr=0.0, min_num=0) == [0]
+
+
+def test_raw_boxes_option_inverted_box_never_suppressed():
+    # the original NMSes the raw boxes: an inverted box overlaps nothing
+    boxes = torch.tensor([[0., 0., 100., 100.], [100., 100., 0., 1.]])
+    logits = torch.tensor([[3., 0., 0.], [2., 0., 0.]])
+    assert _select(logits, boxes, score_thr=0.0, min_num=0,
+                   normalize_boxes=False) == [0, 1]
+
+
+def test_order_is_by_label_then_score_unless_capped():
+    # labels: q0 1, q1 0, q2 1, q3 0; scores q0 > q2 > q1 > q3
+    logits = torch.tensor([[0., 4., 0.], [2., 0., 0.], [0., 3., 0.],
+                           [1.5, 0., 0.]])
+    boxes = _far_boxes(4)
+    kept = _select(logits, boxes, score_thr=0.0, min_num=0, max_num=4)
+    assert kept == [1, 3, 0, 2]
+    # more than max_num survive the NMS: the max_num best, best first
+    kept = _select(logits, boxes, score_thr=0.0, min_num=0, max_num=3)
+    assert kept == [0, 2, 1]
 
 
 def test_max_num_keeps_the_best():
@@ -179,8 +200,8 @@ def test_per_image_class_counts_and_background_excluded():
     assert s01 < thr and s11 < thr
     keeps = select_queries(logits, boxes, pad, [3, 5], score_thr=thr,
                            min_num=0, max_num=10, nms_iou=0.9)
-    assert keeps[0].tolist() == [2, 0]  # s02 = 0.79 > s00 = 0.33
-    assert keeps[1].tolist() == [0, 2]  # s10 ~ 1 > s12 = 0.65
+    assert keeps[0].tolist() == [2, 0]  # label 0 both; s02 > s00
+    assert keeps[1].tolist() == [2, 0]  # labels 0 (s12) and 3 (s10)
 
 
 def test_label_used_by_nms_is_argmax_over_classes_only():
@@ -205,9 +226,13 @@ def test_select_queries_no_grad_and_batch():
     for b, (k, num) in enumerate(zip(keeps, [4, 3, 2])):
         assert k.dtype == torch.long and not k.requires_grad
         s = logits[b, :, :num].softmax(-1)[:, :num - 1].max(-1).values
+        labels = logits[b, :, :num].softmax(-1)[:, :num - 1].argmax(-1)
         valid = (~pad[b]).nonzero().squeeze(1)
-        order = valid[s[valid].argsort(descending=True)][:2]
-        assert k.tolist() == order.tolist()
+        best = valid[s[valid].argsort(descending=True)][:2]
+        # grouped by label (ascending), best first within a label
+        order = sorted(best.tolist(), key=lambda i: (int(labels[i]),
+                                                     -float(s[i])))
+        assert k.tolist() == order
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,120 @@
+# Copyright (c) docseg_mm contributors. All rights reserved.
+"""Masked cross-attention of DocSAM's decoder with the weights of an
+``nn.MultiheadAttention``, computed by ``scaled_dot_product_attention``."""
+import math
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def attention_dropout(probs: Tensor, p: float) -> Tensor:
+    """Dropout of the attention probabilities (the folded path's; the
+    other path leaves it to ``scaled_dot_product_attention``)."""
+    return F.dropout(probs, p) if p > 0 else probs
+
+
+def masked_cross_attention(attn: nn.MultiheadAttention,
+                           query: Tensor,
+                           key: Tensor,
+                           value: Tensor,
+                           blocked: Optional[Tensor] = None,
+                           fold: Optional[bool] = None) -> Tensor:
+    """Multi-head attention with a per-image mask shared by all heads.
+
+    Computes what ``attn(query, key, value, attn_mask=m, need_weights=False)``
+    computes for ``m = blocked.repeat_interleave(heads, 0)``, without
+    materialising the ``(B * heads, Q, S)`` mask: ``blocked`` broadcasts
+    over the heads inside ``F.scaled_dot_product_attention``. A query
+    blocked on every key gets a zero attention output (the projection bias
+    ``out_proj.bias`` only), as ``nn.MultiheadAttention`` gives in
+    PyTorch >= 2.5.
+
+    With ``fold=True`` the key and value projections are moved to the query
+    side (exact up to float rounding, cheaper when ``Q * heads`` is smaller
+    than the channels, as for DocSAM's few semantic queries on the stride-4
+    map):
+
+    - scores: ``q_h . (W_k,h m + b_k,h) = (W_k,h^T q_h) . m + q_h . b_k,h``;
+      the last term is the same for every key of a row and cancels in the
+      softmax, so the keys are never projected;
+    - values: ``sum_j a_j (W_v,h m_j + b_v,h) = W_v,h (sum_j a_j m_j) +
+      (sum_j a_j) b_v,h``; ``sum_j a_j`` is read from an extra all-ones
+      value channel (0 for fully blocked rows, and it follows attention
+      dropout).
+
+    The folded scores and pooled values are two batched matrix products
+    with all heads' queries stacked, so keys and values are never copied
+    per head.
+
+    Args:
+        attn (nn.MultiheadAttention): Module holding the weights (packed
+            ``in_proj_weight``, ``batch_first``, equal q/k/v dims).
+        query (Tensor): ``(B, Q, C)``.
+        key (Tensor): ``(B, S, C)``.
+        value (Tensor): ``(B, S, C)``.
+        blocked (Tensor, optional): Bool, True = not attended, broadcastable
+            to ``(B, heads, Q, S)`` (e.g. ``(B, 1, Q, S)`` or
+            ``(B, 1, 1, S)``). Defaults to None (attend everywhere).
+        fold (bool, optional): Fold the key/value projections into the
+            queries. Defaults to None: fold when ``Q * heads <= C``.
+
+    Returns:
+        Tensor: ``(B, Q, C)``.
+    """
+    bsz, num_q, dims = query.shape
+    heads = attn.num_heads
+    head_dims = dims // heads
+    num_k = key.shape[1]
+    w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
+    if attn.in_proj_bias is not None:
+        b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
+    else:
+        b_q = b_k = b_v = None
+    dropout = attn.dropout if attn.training else 0.0
+    allowed = None if blocked is None else ~blocked
+    scale = 1.0 / math.sqrt(head_dims)
+    if fold is None:
+        fold = num_q * heads <= dims
+
+    q = F.linear(query, w_q, b_q).view(bsz, num_q, heads, head_dims)
+    q = q.transpose(1, 2)  # (B, h, Q, d)
+    if not fold:
+        k = F.linear(key, w_k, b_k).view(bsz, num_k, heads, head_dims)
+        v = F.linear(value, w_v, b_v).view(bsz, num_k, heads, head_dims)
+        out = F.scaled_dot_product_attention(
+            q,
+            k.transpose(1, 2),
+            v.transpose(1, 2),
+            attn_mask=allowed,
+            dropout_p=dropout,
+            scale=scale)
+    else:
+        # (B, h, Q, d) x (h, d, C) -> (B, h * Q, C): every head's query in
+        # the input space, so the keys / values are read once for all heads
+        q = torch.einsum('bhqd,hdc->bhqc', q,
+                         w_k.view(heads, head_dims,
+                                  dims)).reshape(bsz, heads * num_q, dims)
+        scores = torch.bmm(q * scale, key.transpose(1, 2))
+        scores = scores.view(bsz, heads, num_q, num_k)
+        if blocked is not None:
+            scores = scores.masked_fill(blocked, float('-inf'))
+        probs = scores.softmax(-1)
+        if blocked is not None:  # rows blocked everywhere attend to nothing
+            probs = probs.masked_fill(blocked.all(-1, keepdim=True), 0.0)
+        probs = attention_dropout(probs, dropout)
+        ones = value.new_ones((bsz, num_k, 1))
+        pooled = torch.bmm(
+            probs.view(bsz, heads * num_q, num_k), torch.cat([value, ones],
+                                                             -1))
+        pooled = pooled.view(bsz, heads, num_q, dims + 1)
+        out = torch.einsum('bhqc,hdc->bhqd', pooled[..., :dims],
+                           w_v.view(heads, head_dims, dims))
+        if b_v is not None:
+            out = out + pooled[..., dims:] * b_v.view(heads, 1, head_dims)
+    out = out.transpose(1, 2).reshape(bsz, num_q, dims)
+    return attn.out_proj(out)
+
+
+__all__ = ['masked_cross_attention']
