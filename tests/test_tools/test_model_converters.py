@@ -56,3 +56,30 @@ def test_selfdocseg_convert_and_export_cli(tmp_path):
     bare = torch.load(plain, weights_only=True)
     assert torch.equal(bare['layer2.3.conv3.weight'],
                        clean['layer2.3.conv3.weight'])
+
+
+def test_dig_to_docseg_cli(tmp_path):
+    """Released pretraining layout (tiny tensors, the 398 keys), with the
+    pickled training arguments DiG saves next to the weights."""
+    import argparse
+    from ..test_models.test_converters.test_dig import pretrain_layout
+    keys = list(pretrain_layout())
+    sd = {k: torch.full((2, ), float(i)) for i, k in enumerate(keys)}
+    src, dst = tmp_path / 'dig_pre.pth', tmp_path / 'out' / 'dig.pth'
+    torch.save(dict(model=sd, epoch=9, args=argparse.Namespace(lr=6e-4)),
+               src)
+    printed = _run('dig_to_docseg.py', src, dst)
+    assert f'{src}: DiG pretrain checkpoint' in printed
+    assert 'source format : dig_pretrain' in printed
+    assert 'source tensors: 398' in printed and 'dropped       : 0' in printed
+    # momentum encoder: mask token, patch embedding (2), 12 blocks x 13
+    n_vit = 3 + 12 * 13
+    assert re.search(rf'-> target_net\.module\.0\.\*\s+{n_vit} tensors',
+                     printed)
+    assert 'added target_net.steps' in printed
+    assert printed.rstrip().endswith(f'saved to {dst}')
+    state = torch.load(dst, weights_only=True)['state_dict']
+    i = keys.index('momentum_encoder.blocks.3.attn.qkv.weight')
+    assert torch.equal(state['target_net.module.0.layers.3.attn.qkv.weight'],
+                       torch.full((2, ), float(i)))
+    assert int(state['target_net.steps']) == 1 and len(state) == 399

@@ -2,6 +2,11 @@
 """Convert a released DiG checkpoint (pretraining or fine-tuned recogniser)
 into a docseg_mm checkpoint and print where every tensor went.
 
+The conversion is :func:`docseg_mm.models.converters.dig.convert_file`. SRC
+is read with safe loading: besides tensors only the ``argparse.Namespace``
+of the training arguments is allowed; a file pickling anything else is
+refused with the list of objects.
+
 Examples::
 
     # pretraining -> DiG algorithm (its backbone.* initialises fine-tuning)
@@ -13,14 +18,12 @@ Examples::
         --config configs/dig/dig-recog_vit-s-p4_8xb256-10e_textocr-openimages.py
 """
 import argparse
+from typing import List, Optional
 
-import torch
-
-from docseg_mm.models.converters.dig import (convert_dig_state_dict,
-                                             load_dig_checkpoint)
+from docseg_mm.models.converters.dig import convert_file
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='released DiG checkpoint')
     parser.add_argument('dst', help='output docseg_mm checkpoint')
@@ -29,27 +32,16 @@ def parse_args() -> argparse.Namespace:
                         "DiG's 94 characters in mmocr's token order)")
     parser.add_argument('--model-key', default='model',
                         help='entry of the file holding the weights')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
-    dictionary = None
-    if args.config:
-        from mmengine.config import Config
-        from mmengine.registry import init_default_scope
-
-        from docseg_mm.registry import TASK_UTILS
-        init_default_scope('docseg_mm')
-        cfg = Config.fromfile(args.config)
-        dictionary = TASK_UTILS.build(cfg.model.decoder.dictionary)
-    src = load_dig_checkpoint(args.src, args.model_key)
-    state, kind, report = convert_dig_state_dict(src, dictionary)
-    torch.save(dict(state_dict=state,
-                    meta=dict(source=args.src, converted_from='DiG',
-                              kind=kind)), args.dst)
-    print(f'{args.src} ({kind}, {len(src)} tensors) -> {args.dst}')
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    kind, report = convert_file(args.src, args.dst, args.config,
+                                args.model_key)
+    print(f'{args.src}: DiG {kind} checkpoint')
     print(report.summary())
+    print(f'saved to {args.dst}')
 
 
 if __name__ == '__main__':

@@ -38,15 +38,17 @@ in the embedding only) to the target dictionary's order. The alias
 after checking it equals ``encoder.patch_embed.proj.*``.
 """
 import argparse
-import pickle
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from docseg_mm.utils import load_checkpoint_file
 from ..task_modules.text_dictionary import PRINTABLE94, Dictionary
+from .loading import get_state_dict, load_source
+from .report import ConversionReport
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -69,27 +71,11 @@ _PREFIXES = OrderedDict([
 ])
 
 
-class ConversionReport:
-    """Where every source key went: converted, or dropped with a reason."""
-
-    def __init__(self) -> None:
-        self.mapped: List[Tuple[str, str]] = []
-        self.dropped: List[Tuple[str, str]] = []
-        self.added: List[Tuple[str, str]] = []
-        self.notes: List[str] = []
-
-    def summary(self) -> str:
-        lines = [f'{len(self.mapped)} tensors converted, '
-                 f'{len(self.dropped)} dropped, {len(self.added)} added']
-        groups: Dict[str, int] = OrderedDict()
-        for src, dst in self.mapped:
-            key = f'{src.split(".")[0]}.* -> {dst.split(".")[0]}.*'
-            groups[key] = groups.get(key, 0) + 1
-        lines += [f'  {k}: {v}' for k, v in groups.items()]
-        lines += [f'  dropped {k}: {why}' for k, why in self.dropped]
-        lines += [f'  added {k}: {why}' for k, why in self.added]
-        lines += [f'  note: {n}' for n in self.notes]
-        return '\n'.join(lines)
+def _group_of(dst: str) -> str:
+    """Summary group of a target key (``target_net.module.i.*`` apart)."""
+    parts = dst.split('.')
+    n = 3 if parts[0] == 'target_net' else 1
+    return '.'.join(parts[:n]) + '.*'
 
 
 def _vit_key(rest: str) -> str:
@@ -151,8 +137,8 @@ def _convert_recognizer(src: StateDict, dictionary: Dictionary,
         if key.startswith('patch_embed.proj.'):
             if not torch.equal(value, src['encoder.' + key]):
                 raise ValueError(f'{key} differs from encoder.{key}')
-            report.dropped.append(
-                (key, 'alias of encoder.' + key + ' (same tensor)'))
+            report.dropped[key] = 'alias of encoder.patch_embed.proj.* ' \
+                '(same tensor)'
             continue
         if key.startswith('encoder.'):
             dst = 'backbone.' + _vit_key(key[len('encoder.'):])
@@ -172,7 +158,8 @@ def _convert_recognizer(src: StateDict, dictionary: Dictionary,
         else:
             raise KeyError(f'unknown key in a DiG recogniser: {key}')
         out[dst] = value
-        report.mapped.append((key, dst))
+        report.mapped[key] = dst
+    report.check_complete(src)
     unused = sorted(set(range(DIG_BOS + 1)) - set(rows))
     if unused:
         report.notes.append(
@@ -189,10 +176,12 @@ def _convert_pretrain(src: StateDict, report: ConversionReport) -> StateDict:
             raise KeyError(f'unknown key in a DiG pretraining checkpoint: '
                            f'{key}') from None
         out[dst] = value
-        report.mapped.append((key, dst))
+        report.mapped[key] = dst
+    report.check_complete(src)
     out['target_net.steps'] = torch.tensor(1, dtype=torch.long)
-    report.added.append(('target_net.steps', 'EMA step counter of mmengine '
-                         '(1: no re-copy of the momentum branch)'))
+    report.added['target_net.steps'] = (
+        'EMA step counter (1: the momentum branch is not re-copied from the '
+        'online one at the first step)')
     return out
 
 
@@ -211,10 +200,11 @@ def convert_dig_state_dict(src: StateDict,
         tuple: The converted state dict, the kind ('pretrain' or
         'recognizer') and the report.
     """
-    report = ConversionReport()
     if any(k.startswith('momentum_encoder.') for k in src):
+        report = ConversionReport('dig_pretrain', group_of=_group_of)
         return _convert_pretrain(src, report), 'pretrain', report
     if 'decoder.classifier.weight' in src:
+        report = ConversionReport('dig_recognizer', group_of=_group_of)
         if dictionary is None:
             dictionary = Dictionary(characters=PRINTABLE94, with_start=True,
                                     with_end=True, with_padding=True,
@@ -228,6 +218,10 @@ def convert_dig_state_dict(src: StateDict,
 def load_dig_checkpoint(path: str, model_key: str = 'model') -> StateDict:
     """Read the ``model`` (or ``module``) state dict of a DiG file safely.
 
+    The file is read with :func:`~.loading.load_source`, allowing the
+    ``argparse.Namespace`` of the training arguments that DiG pickles next
+    to the weights, and nothing else besides tensors.
+
     Args:
         path (str): Checkpoint file.
         model_key (str): Entry holding the weights. Defaults to 'model'.
@@ -236,21 +230,46 @@ def load_dig_checkpoint(path: str, model_key: str = 'model') -> StateDict:
         dict: The state dict.
 
     Raises:
-        pickle.UnpicklingError: The file holds other Python objects than
+        UnsafeCheckpointError: The file holds other Python objects than
             tensors, containers, numbers and an ``argparse.Namespace``.
+        TypeError: Neither ``model_key`` nor the file itself is a state dict.
     """
-    try:
-        ckpt = load_checkpoint_file(path, map_location='cpu',
-                                    extra_globals=[argparse.Namespace])
-    except pickle.UnpicklingError as err:
-        raise pickle.UnpicklingError(
-            f'{path} holds Python objects besides tensors and the training '
-            f'arguments, which are not loaded from untrusted files: {err}'
-        ) from None
-    if isinstance(ckpt, dict) and model_key in ckpt:
-        return ckpt[model_key]
-    if isinstance(ckpt, dict) and all(
-            isinstance(v, torch.Tensor) for v in ckpt.values()):
-        return ckpt
-    keys = list(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)
-    raise KeyError(f'{path}: no "{model_key}" entry (found {keys})')
+    return get_state_dict(load_source(path, [argparse.Namespace]),
+                          wrappers=(model_key, ))
+
+
+def dictionary_from_config(config: str) -> Dictionary:
+    """The decoder dictionary of a recogniser config."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from docseg_mm.registry import TASK_UTILS
+    init_default_scope('docseg_mm')
+    return TASK_UTILS.build(Config.fromfile(config).model.decoder.dictionary)
+
+
+def convert_file(src: str, dst: str, config: Optional[str] = None,
+                 model_key: str = 'model') -> Tuple[str, ConversionReport]:
+    """Convert a released DiG file and save ``{'state_dict', 'meta'}``.
+
+    Args:
+        src (str): Released DiG checkpoint (read safely, see
+            :func:`load_dig_checkpoint`).
+        dst (str): Output file.
+        config (str, optional): Recogniser config whose dictionary orders
+            the embedding / classifier rows (default: DiG's 94 characters in
+            mmocr's token order). Defaults to None.
+        model_key (str): Entry of ``src`` holding the weights.
+            Defaults to 'model'.
+
+    Returns:
+        tuple: The kind ('pretrain' or 'recognizer') and the report.
+    """
+    dictionary = dictionary_from_config(config) if config else None
+    state, kind, report = convert_dig_state_dict(
+        load_dig_checkpoint(src, model_key), dictionary)
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    torch.save(dict(state_dict=state,
+                    meta=dict(source=osp.basename(src), converted_from='DiG',
+                              kind=kind)), dst)
+    return kind, report

@@ -3,11 +3,13 @@
 
 Every converter reads its source through :func:`load_source`, which uses
 :func:`docseg_mm.utils.load_checkpoint_file` (``weights_only=True`` with the
-MMEngine allow-list). A file that pickles anything else is refused with the
-list of objects it holds; safe loading is never turned off.
+MMEngine allow-list, plus the few extra types a source format is known to
+pickle, e.g. DiG's ``argparse.Namespace`` of training arguments). A file
+that pickles anything else is refused with the list of objects it holds;
+safe loading is never turned off.
 """
 import pickle
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 
@@ -21,37 +23,51 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint pickles objects that safe loading does not allow."""
 
 
-def _unsafe_globals(path: str) -> str:
+def _global_name(obj: Any) -> str:
+    return f'{obj.__module__}.{obj.__qualname__}'
+
+
+def _unsafe_globals(path: str, allowed: Sequence[Any] = ()) -> str:
     """The non-allow-listed globals a file references, as text."""
     try:
         names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
     except Exception as e:  # noqa: BLE001 - only used for the message
         return f'(could not list them: {type(e).__name__}: {e})'
-    return str(sorted(names))
+    return str(sorted(set(names) - {_global_name(g) for g in allowed}))
 
 
-def load_source(path: str) -> Dict[str, Any]:
+def load_source(path: str,
+                extra_globals: Optional[Sequence[Any]] = None
+                ) -> Dict[str, Any]:
     """Load a source checkpoint with the allow-listing safe loader.
 
     Args:
         path (str): The ``.pth`` / ``.ckpt`` file.
+        extra_globals (Sequence, optional): Types the source format is known
+            to pickle besides tensors (e.g. ``argparse.Namespace``), allowed
+            on top of the MMEngine allow-list. Only plain data types belong
+            here. Defaults to None.
 
     Returns:
         dict: The loaded object.
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        UnsafeCheckpointError: If the file pickles objects besides tensors
-            and the allow-listed MMEngine types; the message names them.
+        UnsafeCheckpointError: If the file pickles objects besides tensors,
+            the allow-listed MMEngine types and ``extra_globals``; the
+            message names them.
         TypeError: If the file does not hold a dict.
     """
+    extra = list(extra_globals or [])
     try:
-        obj = load_checkpoint_file(path, map_location='cpu')
+        obj = load_checkpoint_file(path, map_location='cpu',
+                                   extra_globals=extra)
     except pickle.UnpicklingError:
+        allowed = ''.join(f', {_global_name(g)}' for g in extra)
         raise UnsafeCheckpointError(
-            f'{path} is refused: besides tensors it references Python '
-            'objects (pickle globals) that safe loading does not allow: '
-            f'{_unsafe_globals(path)}. A '
+            f'{path} is refused: besides tensors{allowed} it references '
+            'Python objects (pickle globals) that safe loading does not '
+            f'allow: {_unsafe_globals(path, extra)}. A '
             'Lightning .ckpt may keep hyper-parameters or callback states '
             'as Python objects. Only the weights are needed: save the state '
             'dict alone (a dict of tensors) where the file was written and '

@@ -1,13 +1,64 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from math import cos, pi
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import MessageHub
 from mmpretrain.models import BaseSelfSupervisor, CosineEMA
 from mmpretrain.structures import DataSample
 
 from docseg_mm.registry import MODELS
 from ..utils import window_pool
+
+
+class DiGMomentumEMA(CosineEMA):
+    """DiG's momentum branch: a cosine-scheduled EMA of the parameters only.
+
+    DiG (``MoCo_ViT._update_momentum_encoder``, as MoCo v3) updates
+    ``param_m = param_m * m + param_b * (1 - m)`` for the parameters of the
+    momentum encoder, projector and pixel projector; their BatchNorm running
+    statistics are only moved by the momentum branch's own forward passes.
+    mmengine's averaged models copy the online buffers into the averaged
+    model at every update (``update_buffers=False``) or average them
+    (``update_buffers=True``); here the buffers are left alone, except at
+    the first update, which copies parameters and buffers (the original's
+    momentum branch starts as a copy of the online one, whose statistics
+    are still the initial ones then).
+
+    ``m = 1 - (1 + cos(pi k / K)) / 2 * (momentum - end_momentum) -
+    end_momentum`` at step ``k`` of ``K`` (``max_iters`` in the message hub),
+    i.e. DiG's ``adjust_moco_momentum`` (0.99 -> 1) for ``momentum=0.01``,
+    ``end_momentum=0``, computed in DiG's arithmetic order.
+    """
+
+    def dig_momentum(self, steps: int) -> float:
+        """DiG's momentum ``m`` (weight of the momentum branch) at a step."""
+        max_iters = MessageHub.get_current_instance().get_info('max_iters')
+        return 1. - 0.5 * (1. + cos(pi * steps / float(max_iters))) * (
+            self.momentum - self.end_momentum) - self.end_momentum
+
+    def avg_func(self, averaged_param: torch.Tensor,
+                 source_param: torch.Tensor, steps: int) -> None:
+        """``averaged = averaged * m + source * (1 - m)`` (DiG's update)."""
+        m = self.dig_momentum(steps)
+        averaged_param.copy_(averaged_param * m + source_param * (1. - m))
+
+    def update_parameters(self, model: nn.Module) -> None:
+        """Update the averaged parameters from ``model``'s parameters;
+        the buffers are copied at the first update only."""
+        src = dict(model.named_parameters())
+        if self.steps == 0:
+            for key, p_avg in self.avg_parameters.items():
+                p_avg.data.copy_(src[key].data)
+            for b_avg, b_src in zip(self.module.buffers(), model.buffers()):
+                b_avg.data.copy_(b_src.data.to(b_avg.device))
+        elif self.steps % self.interval == 0:
+            for key, p_avg in self.avg_parameters.items():
+                if p_avg.dtype.is_floating_point:
+                    self.avg_func(p_avg.data,
+                                  src[key].data.to(p_avg.device), self.steps)
+        self.steps += 1
 
 
 @MODELS.register_module()
@@ -28,11 +79,13 @@ class DiG(BaseSelfSupervisor):
     decoder predicts the raw pixels of the masked patches of view 0 from the
     encoder tokens (before ``pix_projector``).
 
-    The momentum branch (encoder, pixel projector, projector) is mmpretrain's
-    ``CosineEMA``: it is updated at the start of each step, before the keys
-    are computed, with DiG's momentum ``1 - 0.5 (1 + cos(pi k / K)) (1 -
-    0.99)`` at step k of K (``base_momentum=0.01`` in MMEngine's convention
-    ``target = (1 - m) target + m online``).
+    The momentum branch (encoder, pixel projector, projector) is a
+    :class:`DiGMomentumEMA` (mmpretrain ``CosineEMA`` of the parameters
+    only; the branch keeps its own BatchNorm statistics, as the original):
+    it is updated at the start of each step, before the keys are computed,
+    with DiG's momentum ``1 - 0.5 (1 + cos(pi k / K)) (1 - 0.99)`` at step k
+    of K (``base_momentum=0.01`` in MMEngine's convention ``target = (1 -
+    m) target + m online``).
 
     Args:
         backbone (dict): :class:`DiGViT` (``out_type='raw'``).
@@ -80,7 +133,7 @@ class DiG(BaseSelfSupervisor):
         self.num_windows = num_windows
         self.loss_weight_mim = loss_weight_mim
         self.loss_weight_contrast = loss_weight_contrast
-        self.target_net = CosineEMA(
+        self.target_net = DiGMomentumEMA(
             self._online(), momentum=base_momentum,
             end_momentum=end_momentum)
 

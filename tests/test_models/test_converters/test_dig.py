@@ -230,7 +230,7 @@ def test_finetuned_recognizer_logits_match_reference():
     assert len(src) == 281
     state, kind, report = convert_dig_state_dict(src)
     assert kind == 'recognizer'
-    assert len(report.mapped) == 279 and [k for k, _ in report.dropped] == [
+    assert len(report.mapped) == 279 and list(report.dropped) == [
         'patch_embed.proj.weight', 'patch_embed.proj.bias']
     model = build(REC_CFG)
     assert model.load_state_dict(state, strict=True)

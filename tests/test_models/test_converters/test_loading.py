@@ -36,3 +36,28 @@ def test_refusals(tmp_path):
         load_source(path)
     with pytest.raises(FileNotFoundError):
         load_source(str(tmp_path / 'absent.pth'))
+
+
+class Payload:
+    """Stands for any pickled object that is not plain data."""
+
+
+def test_extra_globals_allow_known_types_only(tmp_path):
+    sd = {'w': torch.ones(2)}
+    path = str(tmp_path / 'args.pth')
+    torch.save({'model': sd, 'args': argparse.Namespace(lr=1e-4)}, path)
+    with pytest.raises(UnsafeCheckpointError, match='argparse.Namespace'):
+        load_source(path)
+    obj = load_source(path, extra_globals=[argparse.Namespace])
+    assert obj['args'].lr == 1e-4 and torch.equal(obj['model']['w'], sd['w'])
+    # an allowed type does not let anything else through; the message names
+    # the refused object, not the allowed one
+    bad = str(tmp_path / 'payload.pth')
+    torch.save({'model': sd, 'args': argparse.Namespace(lr=1),
+                'extra': Payload()}, bad)
+    with pytest.raises(UnsafeCheckpointError) as err:
+        load_source(bad, extra_globals=[argparse.Namespace])
+    msg = str(err.value)
+    assert 'besides tensors, argparse.Namespace' in msg
+    refused = msg.split('does not allow: ')[1].split('. A ')[0]
+    assert 'Payload' in refused and 'Namespace' not in refused

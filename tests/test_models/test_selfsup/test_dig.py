@@ -160,6 +160,46 @@ def test_ema_momentum_start_middle_end(step):
     assert dig_momentum(5, 10) == pytest.approx(0.995)
 
 
+def test_momentum_update_changes_parameters_only():
+    """DiG's ``_update_momentum_encoder`` averages the parameters; the
+    momentum branch keeps its own BatchNorm running statistics."""
+    model = tiny_dig()
+    model.init_weights()
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    online, target = model._online(), model.target_net.module
+    mask = torch.zeros(4, 256, dtype=torch.bool)
+    mask[:2, ::3] = True
+    torch.manual_seed(3)
+    with torch.no_grad():  # the online statistics move away from the init
+        model._window_embed(online.train(), torch.randn(4, 3, 32, 128), mask)
+    model.target_net.update_parameters(online)  # the first one copies all
+    for (k, a), b in zip(target.state_dict().items(),
+                         online.state_dict().values()):
+        assert torch.equal(a, b), k
+    with torch.no_grad():
+        model._window_embed(target.train(), torch.randn(4, 3, 32, 128),
+                            mask)  # its own statistics
+        model._window_embed(online, torch.randn(4, 3, 32, 128) + 2, mask)
+        for p in online.parameters():
+            p.add_(torch.randn_like(p))
+    params = {k: v.clone() for k, v in target.named_parameters()}
+    buffers = {k: v.clone() for k, v in target.named_buffers()}
+    src = dict(online.named_parameters())
+    running = [k for k in buffers if k.endswith('running_mean')]
+    assert len(running) == 6  # 2 BNs + last BN in each of the 3 MLPs
+    online_buffers = dict(online.named_buffers())
+    for k in running:
+        assert not torch.allclose(buffers[k], online_buffers[k]), k
+    model.target_net.update_parameters(online)  # step 1 of 10
+    m = 1. - 0.5 * (1. + math.cos(math.pi * 1 / 10)) * 0.01
+    assert m == pytest.approx(dig_momentum(1, 10), abs=1e-15)
+    for k, p in target.named_parameters():
+        # DiG: param_m = param_m * m + param_b * (1 - m), bit for bit
+        assert torch.equal(p, params[k] * m + src[k] * (1. - m)), k
+    for k, b in target.named_buffers():
+        assert torch.equal(b, buffers[k]), k
+
+
 def test_dig_loss_updates_momentum_first_and_weights_losses():
     model = tiny_dig()
     model.init_weights()
