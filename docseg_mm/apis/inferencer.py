@@ -22,8 +22,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.infer.infer import BaseInferencer
 from mmengine.dataset import pseudo_collate
+from mmengine.infer.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS
 from torch import nn

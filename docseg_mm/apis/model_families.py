@@ -22,8 +22,8 @@ from mmseg.models.segmentors import BaseSegmentor
 from torch import nn
 
 from docseg_mm.models.recognizers import EncoderDecoderRecognizer
-from docseg_mm.registry import DATASETS
 from docseg_mm.models.segmentors import DocSAM
+from docseg_mm.registry import DATASETS
 from .regions import instance_regions, semantic_regions
 
 #: Prompt appended to DocSAM class names when none is given (the original

@@ -256,14 +256,11 @@ def _unique_names(sources: List[PageSource]) -> None:
     seen: Dict[str, int] = {}
     for i, src in enumerate(sources):
         src.index = i
-        if src.kind == 'array':
-            base = f'array_{i:05d}'
-        else:
-            base = osp.splitext(src.file_name)[0]
-            if src.kind == 'pdf':
-                base = base[len('pages/'):]
-            elif src.kind == 'tiff':
-                base = f'{base}_p{src.page:04d}'
+        base = osp.splitext(src.file_name)[0]
+        if src.kind in ('pdf', 'array'):
+            base = base[len('pages/'):]
+        elif src.kind == 'tiff':
+            base = f'{base}_p{src.page:04d}'
         base = re.sub(r'[^A-Za-z0-9._-]+', '_', base.replace('/', '__'))
         name, k = base, seen.get(base, 0)
         while name in seen:
@@ -307,7 +304,8 @@ def collect_sources(
     errors: List[PageError] = []
     for i, item in enumerate(inputs):
         if isinstance(item, np.ndarray):
-            sources.append(PageSource('', 'array', None, f'array_{i:05d}.png',
+            sources.append(PageSource('', 'array', None,
+                                      f'pages/array_{i:05d}.png',
                                       array=item))
         elif isinstance(item, str):
             sources += _expand(item, pages, errors)
