@@ -173,7 +173,8 @@ class DocSegInferencer(BaseInferencer):
         of ``classes`` for models with fixed classes)."""
         data = self.collate_fn(inputs.items)
         self.family.prepare(data, classes)
-        samples = self.model.test_step(data)
+        with self.family.score_thr(score_thr):
+            samples = self.model.test_step(data)
         keep = self.family.keep_labels(classes)
         for sample in samples:
             if 'pred_instances' in sample:

@@ -13,6 +13,7 @@
 * ``text``: text recognisers (DiG's ``EncoderDecoderRecognizer``): one
   string per (word) image.
 """
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -139,6 +140,33 @@ class Family:
                 'DocSAM needs class names: pass classes=[...] (--classes) '
                 'or use a checkpoint whose dataset_meta has classes.')
         return names + [self.background]
+
+    @contextmanager
+    def score_thr(self, score_thr: float):
+        """Let an mmdet detector drop low scores itself for one call.
+
+        The score threshold of its last stage (``roi_head.test_cfg`` /
+        ``bbox_head.test_cfg``, applied before NMS and ``max_per_img``) is
+        raised to ``score_thr`` while the context is open, so that e.g.
+        Mask R-CNN does not predict masks that would be thrown away. The
+        kept instances are the same: NMS only lets a higher score suppress
+        a lower one.
+        """
+        changed = []
+        if self.name == 'instance':
+            for head in ('roi_head', 'bbox_head'):
+                cfg = getattr(getattr(self.model, head, None), 'test_cfg',
+                              None)
+                if isinstance(cfg, dict) and isinstance(
+                        cfg.get('score_thr'), float) and \
+                        cfg['score_thr'] < score_thr:
+                    changed.append((cfg, cfg['score_thr']))
+                    cfg['score_thr'] = float(score_thr)
+        try:
+            yield
+        finally:
+            for cfg, value in changed:
+                cfg['score_thr'] = value
 
     def keep_labels(self, classes: Optional[Sequence[str]]
                     ) -> Optional[List[int]]:

@@ -89,22 +89,27 @@ def instance_regions(pred_instances, names: Sequence[str],
     out = []
     for i in np.flatnonzero(keep)[np.argsort(-scores[keep],
                                              kind='stable')]:
-        mask = None
+        polygons, area, mask_box = [], 0, None
         if masks is not None:
             m = masks[i]
             mask = _np(m.to_ndarray() if hasattr(m, 'to_ndarray') else m)
-            mask = mask.reshape(mask.shape[-2:]).astype(bool)
+            mask = mask.reshape(mask.shape[-2:]).astype(bool, copy=False)
+            rows = np.flatnonzero(mask.any(1))
+            if rows.size:
+                cols = np.flatnonzero(mask.any(0))
+                y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                crop = mask[y0:y1, x0:x1]
+                polygons = mask_to_polygons(crop, offset=(x0, y0))
+                area = int(crop.sum())
+                mask_box = np.array([x0, y0, x1, y1], np.float64)
         if boxes is not None:
             box = boxes[i]
-        elif mask is not None and mask.any():
-            ys, xs = np.nonzero(mask)
-            box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1],
-                           np.float64)
+        elif mask_box is not None:
+            box = mask_box
         else:
             continue
-        polygons = mask_to_polygons(mask) if mask is not None else []
-        area = int(mask.sum()) if mask is not None and mask.any() else \
-            float(max(box[2] - box[0], 0) * max(box[3] - box[1], 0))
+        if not area:
+            area = float(max(box[2] - box[0], 0) * max(box[3] - box[1], 0))
         label = int(labels[i])
         out.append(dict(
             label=label,

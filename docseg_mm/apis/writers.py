@@ -36,7 +36,8 @@ COCO_FILE = 'results.coco.json'
 def _dump(obj, path: str) -> None:
     tmp = path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(obj, f, ensure_ascii=False)
+        # dumps uses the C encoder (dump streams through the Python one)
+        f.write(json.dumps(obj, ensure_ascii=False))
     os.replace(tmp, path)
 
 

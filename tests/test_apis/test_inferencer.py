@@ -55,6 +55,16 @@ def test_classes_filter_fixed_class_models(mask_rcnn):
     assert regions == expected
     with pytest.raises(ValueError, match='not predicted by this model'):
         infer(page, classes=['Text', 'Spaceship'])
+    # score_thr is also handed to the detector while it predicts (fewer
+    # masks to compute): the kept regions are the same, the config is back
+    scores = sorted({r['score'] for r in everything})
+    mid = len(scores) // 2
+    thr = (scores[mid - 1] + scores[mid]) / 2  # no score equals it
+    assert thr > 0.05  # above the config's rcnn.score_thr
+    high = infer(page, score_thr=thr)['predictions'][0]['regions']
+    assert high == [r for r in everything if r['score'] >= thr]
+    assert 0 < len(high) < len(everything)
+    assert infer.model.roi_head.test_cfg.score_thr == 0.05
 
 
 def test_docsam_two_class_lists_on_the_same_page(tmp_path, test_pdf):
