@@ -2,6 +2,8 @@
 """Document datasets registered in ``docseg_mm.registry.DATASETS``."""
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
+from .coco_stuff27 import (COCO_STUFF27_CLASSES, CocoStuff27Dataset,
+                           coco_stuff27_label_map)
 from .doclaynet import DocLayNetDataset
 from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
 from .docsam_folder import DocSAMFolderDataset
@@ -9,12 +11,15 @@ from .docsam_meta import parse_dataset_path
 from .heterogeneous import HeterogeneousDataset
 from .page_folder import IMG_EXTENSIONS, LoadTiffPage, PageImageFolder
 from .publaynet import PubLayNetDataset
+from .pvoc import PVOCDataset
 from .samplers import DatasetMixSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .transforms import (ImageLoadError, ImageNotFoundError,
                          ImageSizeMismatchError, LoadDocImageFromFile)
 
 __all__ = [
+    'COCO_STUFF27_CLASSES', 'CocoStuff27Dataset', 'coco_stuff27_label_map',
+    'PVOCDataset',
     'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',

@@ -5,10 +5,12 @@ from .loading import (ImageLoadError, ImageNotFoundError,
 from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import (LayoutMaskToGrid, PseudoLayoutMask,
                           layout_mask_throughput)
+from .multi_crop import AlignSegMultiCrop
 from .multi_view import MultiViewWithKeys
 from .seg_map_crop import RandomResizedCropWithSegMap
 
 __all__ = [
+    'AlignSegMultiCrop',
     'LoadDocImageFromFile', 'ImageLoadError', 'ImageNotFoundError',
     'ImageSizeMismatchError', 'PseudoLayoutMask', 'LayoutMaskToGrid',
     'layout_mask_throughput', 'MultiViewWithKeys',

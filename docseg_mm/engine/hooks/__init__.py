@@ -2,5 +2,9 @@
 """Hooks registered in ``docseg_mm.registry.HOOKS``."""
 from .dataset_curriculum_hook import DatasetCurriculumHook
 from .knn_monitor_hook import KNNMonitorHook, knn_predict
+from .seg_visualization_hook import SegVisualizationWithDirHook
 
-__all__ = ['DatasetCurriculumHook', 'KNNMonitorHook', 'knn_predict']
+__all__ = [
+    'DatasetCurriculumHook', 'KNNMonitorHook', 'knn_predict',
+    'SegVisualizationWithDirHook'
+]

@@ -9,8 +9,10 @@ from .hybrid_query_decoder import HybridQueryDecoder
 from .hybrid_query_decoder_layer import HybridQueryDecoderLayer
 from .learnable_pos_embed import LearnablePositionEmbedding2d
 from .query_fusion_layer import QueryFusionLayer
+from .alignseg_decoder import AlignSegDecoder
 
 __all__ = [
+    'AlignSegDecoder',
     'DocSAMDeformableEncoder', 'DocSAMDeformableEncoderLayer',
     'pixel_centre_reference_points', 'DocSAMMLP', 'DocSAMConvMLP',
     'DotProductClassPredictor', 'QueryMaskPredictor',

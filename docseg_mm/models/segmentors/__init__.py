@@ -1,4 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 from .docsam import DocSAM
+from .alignseg import AlignSeg
 
-__all__ = ['DocSAM']
+__all__ = [
+    'AlignSeg','DocSAM']
