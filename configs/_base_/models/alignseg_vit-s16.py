@@ -43,4 +43,4 @@ model = dict(
         type='CLSAttentionHint', threshold=0.6, blur_kernel=7,
         blur_sigma=0.6, min_component=3),
     faithful_crop_pairing=False,
-    test_cfg=dict(embeddings=None))
+    test_cfg=dict())

@@ -12,16 +12,3 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1),
-    visualization=dict(
-        _delete_=True, type='SegVisualizationWithDirHook', draw=False))
-visualizer = dict(
-    _delete_=True,
-    type='ClusterSegLocalVisualizer',
-    num_clusters=5,
-    vis_backends=[dict(type='LocalVisBackend')],
-    name='visualizer',
-    alpha=0.6)
-randomness = dict(seed=3407)

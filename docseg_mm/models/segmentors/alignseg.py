@@ -39,11 +39,12 @@ class AlignSeg(BaseSegmentor):
             ``b`` meets local crops of other images (the foreground hints
             stay correctly paired). Defaults to False (correct pairing).
         train_cfg (dict, optional): Unused. Defaults to None.
-        test_cfg (dict, optional): ``embeddings``: also store
-            ``seg_embeddings`` in the predictions for
-            :class:`KMeansClusterMetric`: ``'backbone'`` (the frozen tokens,
-            ``(C, h, w)``) or ``'assignment'`` (cosine to the adapted
-            prototypes, ``(K, h, w)``). Defaults to None (not stored).
+        test_cfg (dict, optional): ``embeddings``: token-grid embeddings
+            stored in the predictions for :class:`KMeansClusterMetric`:
+            ``'backbone'`` (the frozen tokens, ``(C, h, w)``) or
+            ``'assignment'`` (cosine to the adapted prototypes,
+            ``(K, h, w)``) as ``seg_embeddings``, or a dict ``{field:
+            source}`` for several fields. Defaults to None (not stored).
         data_preprocessor (dict, optional): Defaults to
             :class:`MultiCropSegDataPreProcessor` with ImageNet statistics.
         init_cfg (dict, optional): Defaults to None.
@@ -72,10 +73,18 @@ class AlignSeg(BaseSegmentor):
         self.faithful_crop_pairing = faithful_crop_pairing
         self.train_cfg = train_cfg or {}
         self.test_cfg = dict(test_cfg or {})
-        if self.test_cfg.get('embeddings') not in EMBEDDING_SOURCES:
-            raise ValueError('test_cfg.embeddings must be one of '
-                             f'{EMBEDDING_SOURCES}')
+        self._embedding_fields()  # validate
         self.align_corners = False
+
+    def _embedding_fields(self) -> Dict[str, str]:
+        emb = self.test_cfg.get('embeddings')
+        fields = emb if isinstance(emb, dict) else (
+            {} if emb is None else {'seg_embeddings': emb})
+        for source in fields.values():
+            if source not in EMBEDDING_SOURCES[1:]:
+                raise ValueError('test_cfg.embeddings sources must be one of '
+                                 f'{EMBEDDING_SOURCES[1:]}, got {source!r}')
+        return dict(fields)
 
     @torch.no_grad()
     def extract_feat(self, inputs: torch.Tensor
@@ -191,15 +200,15 @@ class AlignSeg(BaseSegmentor):
         results = self.decode_head.predict(feats, metas)
         if data_samples is None:
             data_samples = [SegDataSample() for _ in results]
-        source = self.test_cfg.get('embeddings')
+        fields = self._embedding_fields()
         for i, (sample, res) in enumerate(zip(data_samples, results)):
             sample.set_data(dict(
                 seg_logits=PixelData(data=res['seg_probs']),
                 pred_sem_seg=PixelData(data=res['pred'])))
-            if source is not None:
+            for field, source in fields.items():
                 emb = feats[i] if source == 'backbone' else res['assignment']
-                sample.set_data(dict(seg_embeddings=PixelData(
-                    data=self._valid_grid(emb, metas[i]))))
+                sample.set_data({field: PixelData(
+                    data=self._valid_grid(emb, metas[i]))})
         return data_samples
 
     @staticmethod

@@ -1,7 +1,7 @@
 # Demo backbone for AlignSeg (`make demo-alignseg`): no pretrained ViT can be
 # downloaded, so a small ViT (192 wide, 6 layers, 3 heads, patch 16) is
 # pretrained with mmpretrain's MAE on the embedded unlabeled pages
-# (data/demo/unlabeled) for 300 iterations on CPU. MAE trains the plain
+# (data/demo/unlabeled) for 200 iterations on CPU. MAE trains the plain
 # mmpretrain VisionTransformer that AlignSeg's CLSAttentionViT extends, so
 # its `backbone.*` weights load without conversion. MAE gives the CLS token
 # no training signal, so the AlignSeg demo uses the pseudo-layout mask as
@@ -36,14 +36,14 @@ train_pipeline = [
     dict(type='mmpretrain.PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
+    batch_size=16,
+    num_workers=1,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='PageImageFolder', data_root='data/demo/',
                  data_prefix='unlabeled/', pipeline=train_pipeline))
-max_iters = 300
+max_iters = 200
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1.5e-3, betas=(0.9, 0.95),
@@ -57,13 +57,13 @@ optim_wrapper = dict(
     }))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=30),
-    dict(type='CosineAnnealingLR', T_max=max_iters - 30, by_epoch=False,
-         begin=30, end=max_iters, eta_min=1e-5)
+         end=20),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 20, by_epoch=False,
+         begin=20, end=max_iters, eta_min=1e-5)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
+    logger=dict(type='LoggerHook', interval=25),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=1),
     visualization=dict(_delete_=True, type='mmpretrain.VisualizationHook',
