@@ -3,7 +3,8 @@
 # strictly only with 384). Convert it first:
 #   python tools/model_converters/alignseg_to_docseg.py epoch10.pth \
 #       checkpoints/alignseg_vits16_pvoc_docseg.pth
-#   python tools/test.py THIS_CONFIG checkpoints/alignseg_vits16_pvoc_docseg.pth
+#   python tools/test.py THIS_CONFIG \
+#       checkpoints/alignseg_vits16_pvoc_docseg.pth
 # Reports (1) AlignSeg's per-image protocol (its published 69.5), (2) the
 # dataset-level Hungarian mIoU and (3) the k-means protocol on the frozen
 # DINO tokens (k = 21 Hungarian, 100 / 300 / 500 many-to-one; Leopart's).

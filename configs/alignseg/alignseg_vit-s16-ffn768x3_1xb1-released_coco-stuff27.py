@@ -4,7 +4,8 @@
 # trained that way and need decode_head.faithful=True to reproduce 35.1.
 #   python tools/model_converters/alignseg_to_docseg.py epoch10.pth \
 #       checkpoints/alignseg_vits16_coco27_docseg.pth
-#   python tools/test.py THIS_CONFIG checkpoints/alignseg_vits16_coco27_docseg.pth
+#   python tools/test.py THIS_CONFIG \
+#       checkpoints/alignseg_vits16_coco27_docseg.pth
 _base_ = ['./alignseg_vit-s16_1xb32-100e_coco-stuff27.py']
 model = dict(
     backbone=dict(init_cfg=None),  # the checkpoint holds the ViT

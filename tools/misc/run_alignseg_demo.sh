@@ -2,7 +2,7 @@
 # AlignSeg on the embedded demo pages (`make demo-alignseg`):
 #   1. generate the demo set (data/demo) if missing, and its semantic masks
 #      and SEM/{train,val}.txt split lists if the generator did not;
-#   2. MAE self-supervised pretraining of a small ViT on data/demo/unlabeled
+#   2. SelfDocSeg self-supervised pretraining of a small ViT on data/demo/unlabeled
 #      (no pretrained ViT can be downloaded);
 #   3. AlignSeg trained without labels on the train pages, ViT frozen;
 #   4. evaluation on the val pages' masks: AlignSeg and k-means on the same
@@ -12,11 +12,11 @@
 set -euo pipefail
 WORK_DIR=${1:-work_dirs/alignseg_demo}
 cd "$(dirname "$0")/../.."
-MAE_CFG=configs/alignseg/mae_vit-t16_1xb16-200i_demo-unlabeled.py
-CFG=configs/alignseg/alignseg_vit-t16-mae-pre_1xb16-200i_demo-doc-pages.py
-MAE_DIR=$WORK_DIR/mae_pretrain
+SSL_CFG=configs/alignseg/selfdocseg_vit-t16_1xb8-200i_demo-unlabeled.py
+CFG=configs/alignseg/alignseg_vit-t16-selfdocseg-pre_1xb16-200i_demo-doc-pages.py
+SSL_DIR=$WORK_DIR/selfdocseg_pretrain
 SEG_DIR=$WORK_DIR/alignseg
-VIT=$MAE_DIR/iter_200.pth
+VIT=$SSL_DIR/iter_200.pth
 
 python tools/misc/generate_demo_data.py --out data/demo
 for split in train val; do
@@ -39,8 +39,8 @@ for split in ('train', 'val'):
         f.write(''.join(n + '\n' for n in names))
 PY
 
-echo "== 1/3 MAE pretraining of the ViT on the unlabeled pages"
-python tools/train.py "$MAE_CFG" --work-dir "$MAE_DIR" --resume
+echo "== 1/3 SelfDocSeg pretraining of the ViT on the unlabeled pages"
+python tools/train.py "$SSL_CFG" --work-dir "$SSL_DIR" --resume
 
 echo "== 2/3 AlignSeg training (no labels, frozen ViT)"
 python tools/train.py "$CFG" --work-dir "$SEG_DIR" --resume --no-validate \

@@ -2,7 +2,7 @@
 """K-means (over-)clustering of dense embeddings, the PiCIE/STEGO/Leopart
 protocol (Leopart's and AlignSeg's ``utils.PredsmIoUKmeans``)."""
 import time
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch

@@ -40,6 +40,14 @@ class AlignSegHead(BaseModule):
             assignment before the argmax (the original's visualisation);
             ``'nearest'`` upsamples the token argmax (its evaluation path).
             Defaults to ``'bilinear'``.
+        token_centering (bool): Not in the original. Subtract the running
+            mean of the frozen tokens (the exact mean of every training
+            token seen, a buffer like BatchNorm's ``running_mean``) before
+            the head. For backbones whose tokens share a dominant direction
+            (cosines of unrelated tokens near 1, e.g. a briefly trained
+            ViT), the cosine assignments are otherwise nearly uniform and
+            the losses give little signal; DINO does not need it.
+            Defaults to False.
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -57,6 +65,7 @@ class AlignSegHead(BaseModule):
                  loss_query: dict = dict(
                      type='QueryContrastiveLoss', temperature=1.0),
                  upsample: str = 'bilinear',
+                 token_centering: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if upsample not in UPSAMPLE_MODES:
@@ -73,6 +82,11 @@ class AlignSegHead(BaseModule):
         self.loss_corr = MODELS.build(loss_corr)
         self.loss_query = MODELS.build(loss_query)
         self.upsample = upsample
+        self.token_centering = token_centering
+        if token_centering:
+            self.register_buffer('token_mean', torch.zeros(in_channels))
+            self.register_buffer('num_tokens', torch.zeros((),
+                                                           dtype=torch.long))
 
     def init_weights(self) -> None:
         """N(0, 1) prototypes (``nn.Embedding``'s default, untouched by the
@@ -80,6 +94,27 @@ class AlignSegHead(BaseModule):
         super().init_weights()
         nn.init.normal_(self.queries.weight)
         self.decoder.init_weights()
+
+    def center(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Subtract the running token mean (``token_centering``); in
+        training mode the mean is updated with ``tokens`` first.
+
+        Args:
+            tokens (Tensor): ``(..., C)``.
+
+        Returns:
+            Tensor: Same shape.
+        """
+        if not self.token_centering:
+            return tokens
+        if self.training:
+            with torch.no_grad():
+                flat = tokens.reshape(-1, tokens.shape[-1])
+                total = self.num_tokens + flat.shape[0]
+                self.token_mean += (flat.float().mean(0) - self.token_mean
+                                    ) * (flat.shape[0] / total)
+                self.num_tokens.copy_(total)
+        return tokens - self.token_mean.to(tokens.dtype)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Adapt the prototypes to one crop.
@@ -127,6 +162,7 @@ class AlignSegHead(BaseModule):
         """
         if len(tokens) < 2:
             raise ValueError('AlignSeg needs a global and >= 1 local crop')
+        tokens = [self.center(t) for t in tokens]
         queries = [self(t) for t in tokens]
         n_local = len(tokens) - 1
         loss_corr = loss_query = acc = 0.
@@ -156,7 +192,7 @@ class AlignSegHead(BaseModule):
             the ``(K, h, w)`` cosine map at the token grid.
         """
         b, c, h, w = feats.shape
-        tokens = feats.flatten(2).transpose(1, 2)
+        tokens = self.center(feats.flatten(2).transpose(1, 2))
         cos = self.assignment(tokens, self(tokens))  # (B, N, K)
         cos = cos.transpose(1, 2).reshape(b, -1, h, w)
         results = self.predict_by_feat(cos.softmax(dim=1), batch_img_metas)

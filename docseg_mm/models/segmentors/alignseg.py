@@ -236,6 +236,6 @@ class AlignSeg(BaseSegmentor):
         """Cosine assignment ``(B, K, h, w)`` at the token grid."""
         feats, _ = self.extract_feat(inputs)
         b, c, h, w = feats.shape
-        tokens = feats.flatten(2).transpose(1, 2)
+        tokens = self.decode_head.center(feats.flatten(2).transpose(1, 2))
         cos = self.decode_head.assignment(tokens, self.decode_head(tokens))
         return cos.transpose(1, 2).reshape(b, -1, h, w)

@@ -171,8 +171,9 @@ def alignseg_state_dict(num_layers: int, hidden: int, seed: int = 5):
         return torch.randn(*shape, generator=g) * scale
 
     for j in range(num_layers):
-        for group, attn in (('decoder_cross_attention_layers', 'multihead_attn'),
-                            ('decoder_self_attention_layers', 'self_attn')):
+        for group, attn in (
+                ('decoder_cross_attention_layers', 'multihead_attn'),
+                ('decoder_self_attention_layers', 'self_attn')):
             p = f'{group}.{j}.'
             sd[p + attn + '.in_proj_weight'] = r(3 * DIM, DIM)
             sd[p + attn + '.in_proj_bias'] = r(3 * DIM)

@@ -79,3 +79,37 @@ def test_predict_crops_padding(head):
     arg = head.assignment(tokens, head(tokens))[0].argmax(-1).reshape(4, 4)
     full = arg.repeat_interleave(16, 0).repeat_interleave(16, 1)
     assert torch.equal(res['pred'][0], full[:32, :48])
+
+
+def test_token_centering_running_mean_and_equivalence():
+    torch.manual_seed(0)
+    kw = dict(in_channels=C, num_queries=4, num_heads=3,
+              feedforward_channels=16)
+    plain = AlignSegHead(**kw)
+    centred = AlignSegHead(token_centering=True, **kw)
+    centred.load_state_dict(plain.state_dict(), strict=False)
+    g = torch.Generator().manual_seed(3)
+    batches = [[torch.randn(2, 9, C, generator=g) + 5 for _ in range(3)]
+               for _ in range(2)]
+    fg = [torch.ones(2, 9, dtype=torch.bool)] * 3
+    for tokens in batches:
+        centred.loss_by_feat(tokens, fg)
+    seen = torch.cat([t.reshape(-1, C) for b in batches for t in b])
+    torch.testing.assert_close(centred.token_mean, seen.mean(0))
+    assert int(centred.num_tokens) == len(seen)
+    # The head on raw tokens == the plain head on mean-subtracted tokens,
+    # and evaluation does not move the mean.
+    centred.eval()
+    plain.eval()
+    feats = torch.randn(1, C, 3, 3, generator=g) + 5
+    mean = centred.token_mean.clone()
+    meta = [dict(ori_shape=(3, 3), img_shape=(3, 3),
+                 batch_input_shape=(3, 3))]
+    a = centred.predict(feats, meta)[0]['assignment']
+    b = plain.predict(feats - mean[:, None, None], meta)[0]['assignment']
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(centred.token_mean, mean)
+    tokens = batches[0]
+    torch.testing.assert_close(
+        AlignSegHead.loss_by_feat(centred, tokens, fg)['loss_corr'],
+        plain.loss_by_feat([t - mean for t in tokens], fg)['loss_corr'])
