@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.docseg_mm-installed
 DEMO_WORK_DIR ?= work_dirs/demo
 
-.PHONY: install demo demo-docsam demo-slrnet demo-dig test clean-demo
+.PHONY: install demo demo-docsam demo-slrnet demo-dig demo-alignseg test clean-demo
 
 $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/constraints.txt tools/misc/install.sh
 	bash tools/misc/install.sh $(VENV)
@@ -23,6 +23,9 @@ demo-slrnet: $(STAMP)
 
 demo-dig: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_dig_demo.sh work_dirs/dig_demo
+
+demo-alignseg: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/misc/run_alignseg_demo.sh work_dirs/alignseg_demo
 
 test: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -2,6 +2,8 @@
 """Document datasets registered in ``docseg_mm.registry.DATASETS``."""
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
+from .coco_stuff27 import (COCO_STUFF27_CLASSES, CocoStuff27Dataset,
+                           coco_stuff27_label_map)
 from .coco_wsss import COCO_CLASSES, COCOWSSSDataset
 from .doc_semseg import DocSemSegDataset, TagsFormatError, read_tags_file
 from .doclaynet import DocLayNetDataset
@@ -11,6 +13,7 @@ from .docsam_meta import parse_dataset_path
 from .heterogeneous import HeterogeneousDataset
 from .page_folder import IMG_EXTENSIONS, PageImageFolder
 from .publaynet import PubLayNetDataset
+from .pvoc import PVOCDataset
 from .recog_lmdb import (LMDBFormatError, RecogLMDBDataset,
                          UnlabeledLMDBDataset, WordImageFolderDataset,
                          scan_recog_lmdb)
@@ -22,6 +25,8 @@ from .transforms import (ImageLoadError, ImageNotFoundError,
                          LoadTiffPage)
 
 __all__ = [
+    'COCO_STUFF27_CLASSES', 'CocoStuff27Dataset', 'coco_stuff27_label_map',
+    'PVOCDataset',
     'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',

@@ -1,5 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 from .backbones import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .dense_heads import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

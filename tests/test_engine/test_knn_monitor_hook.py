@@ -9,7 +9,6 @@ import tempfile
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmengine.dataset import DefaultSampler, pseudo_collate
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
@@ -23,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from docseg_mm.engine.hooks import KNNMonitorHook, knn_predict
 from docseg_mm.engine.hooks.knn_monitor_hook import _merge_ranks
 from docseg_mm.registry import HOOKS
+from ..multiprocess import run_workers
 
 C30, S30 = math.cos(math.pi / 6), math.sin(math.pi / 6)
 # bank: one class-0 vector on the x axis, three class-1 vectors on y
@@ -287,12 +287,7 @@ def test_hook_distributed_matches_single_process(tmp_path):
     # 2 e^5 = 297 < 3 e^8.66, still wrong -> 75 %
     assert single == 75.0
     init_file = osp.join(tempfile.mkdtemp(dir=str(tmp_path)), 'init')
-    # fork: the workers inherit the imports (spawn costs ~5 s per worker)
-    mp.start_processes(
-        _dist_worker,
-        args=(2, init_file, str(tmp_path)),
-        nprocs=2,
-        start_method='fork')
+    run_workers(_dist_worker, (2, init_file, str(tmp_path)))
     labels = [b[1] for b in bank]
     for rank in range(2):
         with open(osp.join(str(tmp_path), f'{rank}.txt')) as f:

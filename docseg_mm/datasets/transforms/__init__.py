@@ -5,6 +5,7 @@ from .loading import (BadImageMixin, ImageLoadError, ImageNotFoundError,
                       LoadTiffPage)
 from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import LayoutMaskToGrid, PseudoLayoutMask
+from .multi_crop import AlignSegMultiCrop
 from .multi_view import MultiViewWithKeys
 from .random_patch_mask import RandomPatchMask
 from .scan_degrade import RandomScanDegrade
@@ -17,6 +18,7 @@ from .text_formatting import PackTextRecogInputs
 from .text_seqclr_aug import TextSeqCLRAugment
 
 __all__ = [
+    'AlignSegMultiCrop',
     'LoadDocImageFromFile', 'LoadTiffPage', 'BadImageMixin',
     'ImageLoadError', 'ImageNotFoundError', 'ImageSizeMismatchError',
     'PseudoLayoutMask', 'LayoutMaskToGrid', 'MultiViewWithKeys',

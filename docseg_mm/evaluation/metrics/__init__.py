@@ -1,5 +1,8 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .cluster_iou import (MatchedClusterIoUMetric, PerImageClusterIoUMetric,
+                          matched_iou)
 from .doc_coco_metric import DocCocoMetric, summarize_coco_eval
+from .kmeans_cluster import KMeansClusterMetric
 from .maf_metric import MeanF1Metric, mean_f1_over_iou
 from .multilabel_iou import MultiLabelIoUMetric
 from .per_dataset_metric import PerDatasetMetric
@@ -7,6 +10,8 @@ from .text_recog_metric import (TextRecogMetric,
                                 normalize_ignore_case_symbol)
 
 __all__ = [
+    'MatchedClusterIoUMetric', 'PerImageClusterIoUMetric', 'matched_iou',
+    'KMeansClusterMetric',
     'DocCocoMetric', 'summarize_coco_eval', 'MeanF1Metric',
     'mean_f1_over_iou', 'MultiLabelIoUMetric', 'PerDatasetMetric',
     'TextRecogMetric', 'normalize_ignore_case_symbol'

@@ -1,4 +1,5 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
+from .alignseg_decoder import AlignSegDecoder
 from .cvlr import CrossViewLowRank, init_dictionary, l2norm
 from .docsam_attention import masked_cross_attention
 from .docsam_deformable_encoder import (DocSAMDeformableEncoder,
@@ -17,6 +18,7 @@ from .text_decoder_layer import (PositionwiseFeedForward, TextDecoderLayer,
                                  TextMultiHeadAttention)
 
 __all__ = [
+    'AlignSegDecoder',
     'DocSAMDeformableEncoder', 'DocSAMDeformableEncoderLayer',
     'pixel_centre_reference_points', 'DocSAMMLP', 'DocSAMConvMLP',
     'DotProductClassPredictor', 'QueryMaskPredictor',

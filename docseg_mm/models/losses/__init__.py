@@ -3,10 +3,14 @@ from .balanced_mask_ce import (BalancedMaskCELoss, balanced_mask_ce,
                                class_count_gate)
 from .background_weighted_ce import (BackgroundWeightedCrossEntropyLoss,
                                      background_weighted_cross_entropy)
+from .correlation_alignment_loss import (CorrelationAlignmentLoss,
+                                         centred_correlation)
+from .query_contrastive_loss import QueryContrastiveLoss
 from .seq_ce_loss import SeqCrossEntropyLoss
 
 __all__ = [
     'BackgroundWeightedCrossEntropyLoss', 'background_weighted_cross_entropy',
     'BalancedMaskCELoss', 'balanced_mask_ce', 'class_count_gate',
-    'SeqCrossEntropyLoss'
+    'SeqCrossEntropyLoss', 'CorrelationAlignmentLoss', 'centred_correlation',
+    'QueryContrastiveLoss'
 ]

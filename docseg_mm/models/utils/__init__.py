@@ -12,12 +12,17 @@ from .query_selection import gather_queries, select_queries
 from .separable_roi_align import roi_align_weights, separable_roi_align
 from .sliding_window import (merge_slide_instances, merge_slide_semantic,
                              slide_window_boxes)
+from .foreground_hints import (CLSAttentionHint, SegMapHint,
+                               attention_to_foreground,
+                               remove_small_components)
 from .wsss import (label_to_onehot, mask_classifier_logits, max_onehot,
                    onehot_to_label, pseudo_labels_absolute,
                    pseudo_labels_relative, select_classes)
 from .window_pool import window_pool
 
 __all__ = [
+    'CLSAttentionHint', 'SegMapHint', 'attention_to_foreground',
+    'remove_small_components',
     'masked_average_pool', 'postprocess_instances', 'postprocess_semantic',
     'rescale_predictions',
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',

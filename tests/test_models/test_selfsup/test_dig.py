@@ -6,7 +6,6 @@ import tempfile
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
@@ -14,6 +13,7 @@ from mmpretrain.structures import DataSample
 from docseg_mm.datasets.transforms import RandomPatchMask
 from docseg_mm.models.utils import window_pool
 from docseg_mm.registry import MODELS
+from ...multiprocess import run_workers
 
 T = 0.2
 
@@ -126,8 +126,7 @@ def _contrast_worker(rank, world, init_file, out_dir):
 
 def test_window_contrast_all_gather_two_processes(tmp_path):
     init_file = osp.join(tempfile.mkdtemp(dir=str(tmp_path)), 'init')
-    mp.start_processes(_contrast_worker, args=(2, init_file, str(tmp_path)),
-                       nprocs=2, start_method='fork')
+    run_workers(_contrast_worker, (2, init_file, str(tmp_path)))
     res = [torch.load(osp.join(str(tmp_path), f'{r}.pt')) for r in range(2)]
     k_all = torch.cat([r['k'] for r in res])
     for rank, r in enumerate(res):
