@@ -1,6 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Document datasets registered in ``docseg_mm.registry.DATASETS``."""
-from .ann_checks import AnnotationFormatError
+from .ann_checks import AnnotationFormatError, EmptyDatasetError
 from .coco_doc import CocoDocDataset
 from .coco_wsss import COCO_CLASSES, COCOWSSSDataset
 from .doc_semseg import DocSemSegDataset, TagsFormatError, read_tags_file
@@ -22,7 +22,7 @@ from .transforms import (ImageLoadError, ImageNotFoundError,
                          LoadTiffPage)
 
 __all__ = [
-    'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
+    'AnnotationFormatError', 'EmptyDatasetError', 'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
     'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
