@@ -18,13 +18,14 @@ from .samplers import DatasetMixSampler, ImageLabelWeightedSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .skip_report import SkipReportMixin
 from .transforms import (ImageLoadError, ImageNotFoundError,
-                         ImageSizeMismatchError, LoadDocImageFromFile,
-                         LoadTiffPage)
+                         ImageOrientationError, ImageSizeMismatchError,
+                         LoadDocImageFromFile, LoadTiffPage)
 
 __all__ = [
     'AnnotationFormatError', 'EmptyDatasetError', 'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
-    'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
+    'ImageNotFoundError', 'ImageSizeMismatchError', 'ImageOrientationError',
+    'RVLCDIPDataset',
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
     'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
     'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',
