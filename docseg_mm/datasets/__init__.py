@@ -1,6 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Document datasets registered in ``docseg_mm.registry.DATASETS``."""
-from .ann_checks import AnnotationFormatError
+from .ann_checks import AnnotationFormatError, EmptyDatasetError
 from .coco_doc import CocoDocDataset
 from .coco_stuff27 import (COCO_STUFF27_CLASSES, CocoStuff27Dataset,
                            coco_stuff27_label_map)
@@ -21,15 +21,17 @@ from .samplers import DatasetMixSampler, ImageLabelWeightedSampler
 from .rvl_cdip import RVL_CDIP_CLASSES, RVLCDIPDataset
 from .skip_report import SkipReportMixin
 from .transforms import (ImageLoadError, ImageNotFoundError,
-                         ImageSizeMismatchError, LoadDocImageFromFile,
-                         LoadTiffPage)
+                         ImageOrientationError, ImageSizeMismatchError,
+                         LoadDocImageFromFile, LoadTiffPage)
 
 __all__ = [
     'COCO_STUFF27_CLASSES', 'CocoStuff27Dataset', 'coco_stuff27_label_map',
     'PVOCDataset',
-    'AnnotationFormatError', 'CocoDocDataset', 'DocLayNetDataset',
+    'AnnotationFormatError', 'EmptyDatasetError',
+    'CocoDocDataset', 'DocLayNetDataset',
     'PubLayNetDataset', 'LoadDocImageFromFile', 'ImageLoadError',
-    'ImageNotFoundError', 'ImageSizeMismatchError', 'RVLCDIPDataset',
+    'ImageNotFoundError', 'ImageSizeMismatchError', 'ImageOrientationError',
+    'RVLCDIPDataset',
     'RVL_CDIP_CLASSES', 'PageImageFolder', 'LoadTiffPage', 'IMG_EXTENSIONS',
     'DOCLAYNET_TO_COARSE', 'DocSAMCocoDataset', 'DocSAMFolderDataset',
     'parse_dataset_path', 'HeterogeneousDataset', 'DatasetMixSampler',

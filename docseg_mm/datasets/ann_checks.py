@@ -23,6 +23,10 @@ class AnnotationFormatError(ValueError):
     """A COCO annotation file (or one of its entries) is malformed."""
 
 
+class EmptyDatasetError(AnnotationFormatError):
+    """Nothing is left of a dataset after loading and filtering."""
+
+
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a finite real number (``bool`` excluded).
 
@@ -262,13 +266,45 @@ def is_valid_rle(segmentation: dict) -> bool:
             and isinstance(size, (list, tuple)) and len(size) == 2)
 
 
+def check_rle_size(seg: dict,
+                   width: float,
+                   height: float,
+                   ann_file: str = '',
+                   ann_id: Any = None,
+                   image_id: Any = None) -> None:
+    """Check that an RLE segmentation is sized like its page.
+
+    Args:
+        seg (dict): A valid RLE (``counts`` and ``size=[h, w]``).
+        width (float): Page width of the image entry.
+        height (float): Page height of the image entry.
+        ann_file (str): The annotation file, for the message. Defaults to
+            ''.
+        ann_id (Any): The annotation id, for the message. Defaults to None.
+        image_id (Any): The image id, for the message. Defaults to None.
+
+    Raises:
+        AnnotationFormatError: ``size`` differs from ``[height, width]``.
+    """
+    size = [int(v) if is_number(v) else v for v in seg['size']]
+    page = [int(round(height)), int(round(width))]
+    if size != page:
+        raise AnnotationFormatError(
+            f'annotation file {ann_file!r}: annotation id {ann_id!r} (image '
+            f'id {image_id!r}) has an RLE segmentation of size {size} '
+            f'(height, width) but its image is {page[0]}x{page[1]} '
+            '(height x width): the mask cannot be decoded onto the page. '
+            'Re-encode the mask at the page size or fix the image entry')
+
+
 def check_coco_geometry(
         ann: dict,
         width: float,
         height: float,
         min_box_size: float = 1.0,
         clip_boxes: bool = True,
-        bbox_as_missing_mask: bool = False
+        bbox_as_missing_mask: bool = False,
+        ann_file: str = ''
 ) -> Tuple[Optional[dict], str, Dict[str, int]]:
     """Check (and clip) the box and mask of one COCO annotation.
 
@@ -283,6 +319,8 @@ def check_coco_geometry(
         bbox_as_missing_mask (bool): Give an annotation without
             segmentation the rectangle of its (clipped) box as polygon.
             Defaults to False.
+        ann_file (str): The annotation file, for error messages. Defaults
+            to ''.
 
     Returns:
         tuple: ``dict(bbox=[x1, y1, x2, y2], mask=polygons | RLE | None)``
@@ -291,6 +329,10 @@ def check_coco_geometry(
         ``bad_rle``); and counters ``clipped`` (0/1, the box was changed by
         clipping) and ``parts_dropped`` (degenerate polygon parts left out
         of a kept mask).
+
+    Raises:
+        AnnotationFormatError: An RLE segmentation whose ``size`` is not the
+            page's ``[height, width]`` (it cannot be decoded onto the page).
     """
     notes = dict(clipped=0, parts_dropped=0)
     if ann.get('ignore', False):
@@ -326,6 +368,8 @@ def check_coco_geometry(
     elif isinstance(seg, dict):
         if not is_valid_rle(seg):
             return None, 'bad_rle', notes
+        check_rle_size(seg, width, height, ann_file, ann.get('id'),
+                       ann.get('image_id'))
         mask = seg
     elif seg not in (None, [], ''):
         return None, 'bad_polygon', notes
@@ -349,31 +393,6 @@ def make_palette(num: int) -> List[Tuple[int, int, int]]:
         r, g, b = colorsys.hsv_to_rgb(hue, 0.65, 0.95)
         palette.append((int(r * 255), int(g * 255), int(b * 255)))
     return palette
-
-
-def filter_data_infos(data_list: List[dict], filter_cfg: Optional[dict],
-                      test_mode: bool) -> List[dict]:
-    """Apply an mmdet-style ``filter_cfg`` (``filter_empty_gt``,
-    ``min_size``) to parsed data infos; test mode keeps everything.
-
-    Args:
-        data_list (list[dict]): Data infos with ``instances``, ``width`` and
-            ``height``.
-        filter_cfg (dict, optional): The dataset's filter config.
-        test_mode (bool): Whether the dataset is in test mode.
-
-    Returns:
-        list[dict]: The kept data infos.
-    """
-    if test_mode or filter_cfg is None:
-        return data_list
-    filter_empty_gt = filter_cfg.get('filter_empty_gt', False)
-    min_size = filter_cfg.get('min_size', 0)
-    return [
-        info for info in data_list
-        if (info['instances'] or not filter_empty_gt)
-        and min(info['width'], info['height']) >= min_size
-    ]
 
 
 def has_zero_precedence(ann: dict) -> bool:

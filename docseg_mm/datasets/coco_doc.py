@@ -1,23 +1,22 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Generic COCO-format document layout dataset with validated loading."""
-import logging
 import os.path as osp
 from collections import defaultdict
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional
 
 from mmdet.datasets import CocoDataset
-from mmengine.logging import print_log
 
 from docseg_mm.registry import DATASETS
 from .ann_checks import (AnnotationFormatError, check_categories,
-                         check_coco_geometry, check_image, filter_data_infos,
-                         is_id, make_palette, precedence_skip_reason,
-                         read_coco_json)
-from .skip_report import SkipReportMixin
+                         check_coco_geometry, check_image, is_id,
+                         precedence_skip_reason, read_coco_json)
+from .ann_filters import filter_data_infos
+from .coco_classes import CocoClassesMixin
+from .skip_report import SkipReportMixin, summarize_ids
 
 
 @DATASETS.register_module()
-class CocoDocDataset(SkipReportMixin, CocoDataset):
+class CocoDocDataset(SkipReportMixin, CocoClassesMixin, CocoDataset):
     """COCO-format document layout dataset that validates its annotations.
 
     Class names come from ``metainfo=dict(classes=...)`` when given, else
@@ -48,6 +47,11 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
     - ``ignored``: the annotation has ``ignore: true`` (as mmdet).
     - ``precedence``: ``precedence != 0`` with
       ``drop_nonzero_precedence=True`` (DocLayNet's redundant duplicates).
+    - ``duplicate_file``: an image entry whose ``file_name`` an earlier
+      entry (another image id) already lists; the first entry is kept,
+      the later one is not loaded a second time (``duplicate_files=
+      'error'`` raises instead). Its annotations are counted as
+      ``duplicate_file_ann``.
     - subclasses may add their own (:meth:`_filter_annotation`).
 
     Image entries keep every extra field (``doc_category``, ``page_no``...)
@@ -92,6 +96,9 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
             Defaults to True.
         num_logged_ids (int): How many offending annotation ids per reason
             the summary log line lists. Defaults to 5.
+        duplicate_files (str): An image entry listing the same file as an
+            earlier one: ``'skip'`` (keep the first, count and log) or
+            ``'error'``. Defaults to 'skip'.
         **kwargs: Other arguments of :class:`mmdet.datasets.CocoDataset`
             (``filter_cfg``, ``pipeline``, ``test_mode``, ``backend_args``,
             ...).
@@ -121,7 +128,12 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
                  drop_nonzero_precedence: bool = False,
                  check_class_order: bool = True,
                  num_logged_ids: int = 5,
+                 duplicate_files: str = 'skip',
                  **kwargs) -> None:
+        if duplicate_files not in ('skip', 'error'):
+            raise ValueError("duplicate_files must be 'skip' or 'error', "
+                             f'got {duplicate_files!r}')
+        self.duplicate_files = duplicate_files
         if unknown_category not in self.UNKNOWN_CATEGORY_MODES:
             raise ValueError(
                 f'unknown_category must be one of '
@@ -223,8 +235,9 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
         Returns:
             list[dict]: The kept data infos (all of them in test mode).
         """
-        return filter_data_infos(self.data_list, self.filter_cfg,
-                                 self.test_mode)
+        return filter_data_infos(
+            self.data_list, self.filter_cfg, self.test_mode, self.ann_file,
+            summarize_ids(self.skipped_ids, self.skipped))
 
     def _filter_annotation(self, ann: dict) -> Optional[str]:
         """Drop an annotation before the geometry checks.
@@ -241,101 +254,36 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
         return precedence_skip_reason(ann, self.drop_nonzero_precedence)
 
     # ------------------------------------------------------------------
-    # classes
-    # ------------------------------------------------------------------
-    def _set_classes(self, cat_pairs: List[Tuple[int, str]]) -> None:
-        """Resolve ``classes`` against the file and build ``cat2label``."""
-        ids_by_name: Dict[str, List[int]] = defaultdict(list)
-        for cat_id, name in cat_pairs:
-            ids_by_name[name].append(cat_id)
-        found = [name for _, name in cat_pairs]
-        classes = self._metainfo.get('classes', None)
-        if classes is None:
-            classes = tuple(name for _, name in sorted(cat_pairs))
-        else:
-            classes = (classes, ) if isinstance(classes, str) else \
-                tuple(classes)
-            missing = [c for c in classes if c not in ids_by_name]
-            if missing:
-                raise AnnotationFormatError(
-                    f'class name(s) {missing} of the dataset config are not '
-                    f'categories of annotation file {self.ann_file!r}; names '
-                    f'found there: {found}')
-        repeated = sorted({c for c in classes if classes.count(c) > 1})
-        if repeated:
-            raise AnnotationFormatError(
-                f'class name(s) {repeated} appear more than once in classes '
-                f'for annotation file {self.ann_file!r}')
-        ambiguous = [c for c in classes if len(ids_by_name[c]) > 1]
-        if ambiguous:
-            raise AnnotationFormatError(
-                f'annotation file {self.ann_file!r}: category name(s) '
-                f'{ambiguous} are used by several category ids '
-                f'({ {c: ids_by_name[c] for c in ambiguous} }), so they '
-                'cannot be mapped by name')
-        self._metainfo['classes'] = classes
-        self.cat_ids = [ids_by_name[c][0] for c in classes]
-        self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
-        self._check_order(cat_pairs)
-        self._set_palette(classes)
-
-    def _check_order(self, cat_pairs: List[Tuple[int, str]]) -> None:
-        """Check that labels agree with mmdet ``CocoMetric``'s id order."""
-        file_order = [cid for cid, _ in cat_pairs if cid in self.cat2label]
-        if self.cat_ids == file_order:
-            return
-        if self.cat_ids == sorted(file_order):
-            print_log(
-                f'{type(self).__name__}: categories of {self.ann_file!r} are '
-                'not sorted by id; evaluate with mmdet '
-                'CocoMetric(sort_categories=True)',
-                logger='current',
-                level=logging.WARNING)
-            return
-        expected = tuple(n for cid, n in cat_pairs if cid in self.cat2label)
-        msg = (f'classes {self._metainfo["classes"]} are ordered differently '
-               f'from the categories of annotation file {self.ann_file!r} '
-               f'({expected}); mmdet CocoMetric maps label i to the i-th '
-               'selected category in file order and would score labels '
-               f'against the wrong categories. Use classes={expected}, or '
-               'set check_class_order=False if your metric maps by name')
-        if self.check_class_order:
-            raise AnnotationFormatError(msg)
-        print_log(msg, logger='current', level=logging.WARNING)
-
-    def _set_palette(self, classes: Sequence[str]) -> None:
-        """Give every class a colour, reusing the class palette by name."""
-        palette = self._metainfo.get('palette', None)
-        own_classes = self.METAINFO.get('classes', None)
-        own_palette = self.METAINFO.get('palette', None)
-        generated = make_palette(len(classes))
-        if (palette is not None and own_palette is not None and own_classes
-                and list(palette) == list(own_palette)
-                and tuple(classes) != tuple(own_classes)):
-            by_name = dict(zip(own_classes, own_palette))
-            palette = [
-                tuple(by_name.get(c, generated[i]))
-                for i, c in enumerate(classes)
-            ]
-        elif palette is None:
-            palette = generated
-        elif len(palette) < len(classes):
-            palette = list(palette) + generated[len(palette):]
-        self._metainfo['palette'] = [tuple(c) for c in palette]
-
-    # ------------------------------------------------------------------
     # images and annotations
     # ------------------------------------------------------------------
     def _index_images(self, images: List[dict]) -> Dict[Any, dict]:
-        """Check the image entries and index them by id (file order)."""
+        """Check the image entries and index them by id (file order).
+
+        A repeated ``file_name`` (normalised) keeps its first entry; later
+        ones are skipped as ``duplicate_file`` (or raise).
+        """
         indexed: Dict[Any, dict] = {}
+        first_by_file: Dict[str, Any] = {}
+        self._duplicate_ids: set = set()
         for i, img in enumerate(images):
             check_image(img, i, self.ann_file)
-            if img['id'] in indexed:
+            if img['id'] in indexed or img['id'] in self._duplicate_ids:
                 raise AnnotationFormatError(
                     f'annotation file {self.ann_file!r}: image id '
                     f'{img["id"]!r} (file_name {img["file_name"]!r}) is '
                     'defined more than once')
+            key = osp.normpath(img['file_name'])
+            if key in first_by_file:
+                msg = (f'image id {img["id"]!r} lists {img["file_name"]!r} '
+                       f'again (first as image id {first_by_file[key]!r})')
+                if self.duplicate_files == 'error':
+                    raise AnnotationFormatError(
+                        f'annotation file {self.ann_file!r}: {msg}; pass '
+                        "duplicate_files='skip' to keep the first entry")
+                self._duplicate_ids.add(img['id'])
+                self._skip('duplicate_file', msg)
+                continue
+            first_by_file[key] = img['id']
             indexed[img['id']] = img
         return indexed
 
@@ -364,7 +312,9 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
                         f'{ann_id!r} has no valid {key!r} (got {value!r})')
             self.load_stats['annotations'] += 1
             cat_id = ann['category_id']
-            if ann['image_id'] not in images:
+            if ann['image_id'] in self._duplicate_ids:
+                self._skip('duplicate_file_ann', ann_id)
+            elif ann['image_id'] not in images:
                 self._skip('missing_image', ann_id)
             elif cat_id not in file_cat_ids:
                 if self.unknown_category == 'error':
@@ -390,7 +340,7 @@ class CocoDocDataset(SkipReportMixin, CocoDataset):
         """Validate one annotation's geometry; None if it is skipped."""
         geom, reason, notes = check_coco_geometry(
             ann, width, height, self.min_box_size, self.clip_boxes,
-            self.bbox_as_missing_mask)
+            self.bbox_as_missing_mask, self.ann_file)
         self.load_stats['clipped'] += notes['clipped']
         if geom is None:
             return self._skip(reason, ann['id'])

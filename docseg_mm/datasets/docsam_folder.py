@@ -9,12 +9,13 @@ from mmdet.datasets import BaseDetDataset
 from PIL import Image
 
 from docseg_mm.registry import DATASETS
-from .ann_checks import AnnotationFormatError, filter_data_infos, make_palette
+from .ann_checks import AnnotationFormatError, make_palette
+from .ann_filters import filter_data_infos
 from .docsam_meta import DocSAMMetaMixin, parse_dataset_path
 from .docsam_rectify import (BACKGROUND, category_names, polygons_area,
                              read_image_json, rectify_geometry,
                              resolve_category)
-from .skip_report import SkipReportMixin
+from .skip_report import SkipReportMixin, summarize_ids
 
 IMG_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.gif',
                 '.webp')
@@ -397,8 +398,10 @@ class DocSAMFolderDataset(SkipReportMixin, DocSAMMetaMixin, BaseDetDataset):
         Returns:
             list[dict]: The kept data infos (all of them in test mode).
         """
-        return filter_data_infos(self.data_list, self.filter_cfg,
-                                 self.test_mode)
+        return filter_data_infos(
+            self.data_list, self.filter_cfg, self.test_mode,
+            f'{type(self).__name__} {self.dataset_name!r} ({self.data_root})',
+            summarize_ids(self.skipped_ids, self.skipped, 'stem#ann'))
 
     # ------------------------------------------------------------------
     # bookkeeping

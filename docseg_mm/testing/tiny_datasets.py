@@ -24,6 +24,8 @@ from typing import Callable, Dict
 
 WriterType = Callable[[dict, str], dict]
 
+#: Path arguments made relative before a writer joins them to its root.
+RELATIVE_KEYS = ('data_root', 'ann_file', 'split_file', 'tags_file')
 #: Dataset type name (without a scope prefix) -> writer.
 TINY_DATASET_WRITERS: Dict[str, WriterType] = {}
 
@@ -76,4 +78,8 @@ def make_tiny_dataset(dataset_cfg: dict, root: str) -> dict:
     if name not in TINY_DATASET_WRITERS:
         raise KeyError(f'no tiny-dataset writer for {name!r}: register one '
                        'in docseg_mm/testing/tiny_<family>.py')
-    return TINY_DATASET_WRITERS[name](copy.deepcopy(dataset_cfg), root)
+    dataset_cfg = copy.deepcopy(dataset_cfg)
+    for key in RELATIVE_KEYS:  # never write outside ``root``
+        if isinstance(dataset_cfg.get(key), str):
+            dataset_cfg[key] = dataset_cfg[key].lstrip('/\\')
+    return TINY_DATASET_WRITERS[name](dataset_cfg, root)

@@ -59,14 +59,14 @@ def write_png(tmp_path) -> Callable[..., str]:
 
 @pytest.fixture
 def log_lines(monkeypatch) -> List[str]:
-    """Collect messages ``print_log`` gets inside ``coco_doc`` and the
+    """Collect messages ``print_log`` gets inside ``coco_classes`` and the
     skip-reporting layer (``skip_report``)."""
     lines: List[str] = []
-    from docseg_mm.datasets import coco_doc, skip_report
+    from docseg_mm.datasets import coco_classes, skip_report
 
     def _record(msg, logger=None, level=None):
         lines.append(str(msg))
 
-    monkeypatch.setattr(coco_doc, 'print_log', _record)
+    monkeypatch.setattr(coco_classes, 'print_log', _record)
     monkeypatch.setattr(skip_report, 'print_log', _record)
     return lines

@@ -5,6 +5,7 @@ import os.path as osp
 import pytest
 
 from docseg_mm.datasets import AnnotationFormatError, CocoDocDataset
+from docseg_mm.datasets.ann_checks import EmptyDatasetError
 from docseg_mm.registry import DATASETS
 
 CATS = [dict(id=1, name='text'), dict(id=2, name='figure')]
@@ -314,3 +315,50 @@ def test_data_prefix_needs_img(write_coco):
     path = write_coco([img(1)], [ann(1)], CATS)
     with pytest.raises(ValueError, match="'img' key"):
         CocoDocDataset(ann_file=path, data_prefix=dict(img_path=''))
+
+
+def test_filtering_that_leaves_no_image_names_file_and_filter(write_coco):
+    # one page whose only box lies outside it
+    path = write_coco([img(1)], [ann(1, bbox=(200, 200, 10, 10))], CATS)
+    with pytest.raises(EmptyDatasetError) as err:
+        build(path, filter_cfg=dict(filter_empty_gt=True))
+    msg = str(err.value)
+    assert path in msg and 'filter_empty_gt=True removed 1 image' in msg
+    assert 'outside_image=1 (ann ids 1)' in msg and 'p1.png' in msg
+    # only pages without annotations
+    path = write_coco([img(1), img(2)], [], CATS, name='empty.json')
+    with pytest.raises(EmptyDatasetError, match='removed 2 image'):
+        build(path, filter_cfg=dict(filter_empty_gt=True))
+    with pytest.raises(EmptyDatasetError, match='min_size=500 removed 2'):
+        build(path, filter_cfg=dict(min_size=500))
+    # no image at all, even in test mode
+    path = write_coco([], [], CATS, name='none.json')
+    with pytest.raises(EmptyDatasetError, match='lists no image'):
+        build(path, test_mode=True)
+    assert issubclass(EmptyDatasetError, AnnotationFormatError)
+
+
+def test_rle_of_another_size_names_file_and_annotation(write_coco):
+    rle = dict(counts=[0, 4, 96], size=[10, 10])
+    path = write_coco([img(1, w=100, h=80)],
+                      [ann(1), ann(57, segmentation=rle)], CATS)
+    with pytest.raises(AnnotationFormatError) as err:
+        build(path)
+    msg = str(err.value)
+    assert path in msg and 'annotation id 57' in msg
+    assert '[10, 10]' in msg and '80x100' in msg
+
+
+def test_file_listed_under_two_image_ids_is_loaded_once(write_coco,
+                                                        log_lines):
+    images = [img(1), img(2), dict(img(3), file_name='./p1.png')]
+    anns = [ann(1, image_id=1), ann(2, image_id=3), ann(3, image_id=2)]
+    path = write_coco(images, anns, CATS)
+    ds = build(path)
+    assert [ds.get_data_info(i)['img_id'] for i in range(len(ds))] == [1, 2]
+    assert ds.skipped == {'duplicate_file': 1, 'duplicate_file_ann': 1}
+    assert "image id 3 lists './p1.png' again (first as image id 1)" in \
+        ds.skipped_ids['duplicate_file'][0]
+    assert 'duplicate_file=1' in log_lines[-1]
+    with pytest.raises(AnnotationFormatError, match='first as image id 1'):
+        build(path, duplicate_files='error')

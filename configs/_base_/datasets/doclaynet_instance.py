@@ -8,10 +8,13 @@ backend_args = None
 train_pipeline = [
     dict(type='LoadDocImageFromFile', backend_args=backend_args),
     dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True),
+    # resize_type must name mmdet's box- and mask-aware Resize: the bare
+    # 'Resize' resolves to mmcv's under the docseg_mm scope
     dict(
         type='mmdet.RandomChoiceResize',
         scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736),
                 (1333, 768), (1333, 800)],
+        resize_type='mmdet.Resize',
         keep_ratio=True),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='mmdet.PackDetInputs')

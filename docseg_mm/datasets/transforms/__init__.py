@@ -1,8 +1,9 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Data transforms registered in ``docseg_mm.registry.TRANSFORMS``."""
 from .loading import (BadImageMixin, ImageLoadError, ImageNotFoundError,
-                      ImageSizeMismatchError, LoadDocImageFromFile,
-                      LoadTiffPage)
+                      ImageOrientationError, ImageSizeMismatchError,
+                      LoadDocImageFromFile)
+from .tiff_page import LoadTiffPage
 from .docsam_transforms import RandomResizeOrCrop, RandomShortSideResize
 from .layout_mask import LayoutMaskToGrid, PseudoLayoutMask
 from .multi_crop import AlignSegMultiCrop
@@ -21,6 +22,7 @@ __all__ = [
     'AlignSegMultiCrop',
     'LoadDocImageFromFile', 'LoadTiffPage', 'BadImageMixin',
     'ImageLoadError', 'ImageNotFoundError', 'ImageSizeMismatchError',
+    'ImageOrientationError',
     'PseudoLayoutMask', 'LayoutMaskToGrid', 'MultiViewWithKeys',
     'RandomResizedCropWithSegMap', 'RandomResizeOrCrop',
     'RandomShortSideResize', 'LoadSemSegAnnotations', 'ImageLabelsFromSegMap',

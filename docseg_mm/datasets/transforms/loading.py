@@ -1,9 +1,10 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Page image loading with one error path for bad files.
 
-Both loaders (:class:`LoadDocImageFromFile`, mmcv decoding, and
-:class:`LoadTiffPage`, Pillow decoding for multi-page / 1-bit / 16-bit
-scans) read the file through :class:`BadImageMixin`: a missing, unreadable
+Both loaders (:class:`LoadDocImageFromFile`, mmcv/cv2 decoding with the
+EXIF and reduced-size decoding of :mod:`.page_decode`, and
+:class:`~.tiff_page.LoadTiffPage`, Pillow decoding for multi-page / 1-bit /
+16-bit scans) read the file through :class:`BadImageMixin`: a missing, unreadable
 or undecodable file raises an ``OSError`` subclass naming the path (and the
 sample's ``img_id``), or, with ``skip_bad_images=True``, is logged, counted
 and the sample skipped.
@@ -21,30 +22,25 @@ pages, also CCITT G4, and the first page of a multi-page TIFF):
   page with values > 255 turns white) while cv2 scales by 1/256;
 * errors do not name the file (``AssertionError`` / bare ``OSError``).
 """
-import io
 import logging
 from typing import Any, List, Optional, Tuple
 
-import mmcv
 import mmengine.fileio as fileio
 import numpy as np
-from mmcv.transforms import BaseTransform, LoadImageFromFile
+from mmcv.transforms import LoadImageFromFile
 from mmengine.logging import print_log
-from PIL import Image, ImageOps
 
 from docseg_mm.registry import TRANSFORMS
+from .page_decode import (EXIF_MODES, ImageLoadError, ImageNotFoundError,
+                          ImageOrientationError, ImageSizeMismatchError,
+                          apply_orientation, choose_orientation,
+                          decode_stored, oriented_hw, probe_image,
+                          reduction_factor, rescale_instances, size_error)
 
-
-class ImageLoadError(OSError):
-    """An image file could not be read or decoded."""
-
-
-class ImageNotFoundError(ImageLoadError, FileNotFoundError):
-    """An image file does not exist."""
-
-
-class ImageSizeMismatchError(ValueError):
-    """A decoded image's size differs from the annotation's width/height."""
+__all__ = [
+    'BadImageMixin', 'LoadDocImageFromFile', 'ImageLoadError',
+    'ImageNotFoundError', 'ImageOrientationError', 'ImageSizeMismatchError'
+]
 
 
 class BadImageMixin:
@@ -63,16 +59,24 @@ class BadImageMixin:
     skip_bad_images: bool
     backend_args: Optional[dict]
 
-    def _init_bad_images(self, max_recorded: int = 100) -> None:
+    def _init_bad_images(self,
+                         max_recorded: int = 100,
+                         max_consecutive_bad: int = 50) -> None:
         """Set up the counters.
 
         Args:
             max_recorded (int): How many bad paths :attr:`bad_images` keeps.
                 Defaults to 100.
+            max_consecutive_bad (int): In skip mode, raise once this many
+                samples in a row had a bad image (a dataset without any
+                readable image would otherwise make mmengine refetch 1000
+                times). Defaults to 50.
         """
         self.max_recorded = max_recorded
+        self.max_consecutive_bad = max_consecutive_bad
         self.num_bad_images = 0
         self.bad_images: List[str] = []
+        self._bad_streak = 0
 
     def _skips(self) -> bool:
         """Whether bad images are skipped instead of raising."""
@@ -88,8 +92,16 @@ class BadImageMixin:
         if not self._skips():
             raise error
         self.num_bad_images += 1
+        self._bad_streak += 1
         if len(self.bad_images) < self.max_recorded:
             self.bad_images.append(results['img_path'])
+        if self._bad_streak >= self.max_consecutive_bad:
+            raise ImageLoadError(
+                f'{type(self).__name__}: {self._bad_streak} samples in a row '
+                'had a bad image although skip_bad_images is on: the '
+                'dataset probably has no readable image (check it with '
+                'tools/misc/check_dataset.py CONFIG). Last: '
+                f'{error}; earlier: {self.bad_images[-5:]}') from error
         print_log(
             f'{type(self).__name__}: skipping sample ({error}); '
             f'{self.num_bad_images} bad image(s) so far in this process',
@@ -134,88 +146,17 @@ class BadImageMixin:
                 ImageLoadError(f'cannot read image {self._where(results)}: '
                                f'{type(e).__name__}: {e}'))
 
-    @staticmethod
-    def _set_image(results: dict, img: np.ndarray,
+    def _set_image(self, results: dict, img: np.ndarray,
                    to_float32: bool) -> dict:
-        """Store ``img``, ``img_shape`` and ``ori_shape`` in ``results``."""
+        """Store ``img``, ``img_shape`` and ``ori_shape`` in ``results``
+        (and end a streak of bad images)."""
+        self._bad_streak = 0
         if to_float32:
             img = img.astype(np.float32)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         return results
-
-
-def pil_page_to_array(img: Image.Image,
-                      color_type: str = 'color') -> np.ndarray:
-    """Convert a decoded Pillow page to a uint8 array like mmcv's loader.
-
-    1-bit pages become 0/255, 16-bit grayscale is scaled by 1/256 (as
-    ``cv2.IMREAD_COLOR`` does), 32-bit ``I``/``F`` pages are clipped to
-    0..255, alpha is dropped and palette/CMYK/YCbCr pages are converted to
-    RGB by Pillow.
-
-    Args:
-        img (PIL.Image.Image): One decoded page.
-        color_type (str): ``'color'`` gives (H, W, 3) BGR, ``'grayscale'``
-            gives (H, W). Defaults to ``'color'``.
-
-    Returns:
-        np.ndarray: The uint8 image.
-    """
-    if color_type not in ('color', 'grayscale'):
-        raise ValueError("color_type must be 'color' or 'grayscale', got "
-                         f'{color_type!r}')
-    mode = img.mode
-    if mode == '1':
-        gray = (np.asarray(img) != 0).astype(np.uint8) * 255
-    elif mode == 'L':
-        gray = np.asarray(img, dtype=np.uint8)
-    elif mode.startswith('I;16'):
-        gray = (np.asarray(img).astype(np.uint16) >> 8).astype(np.uint8)
-    elif mode in ('I', 'F'):
-        gray = np.clip(np.asarray(img), 0, 255).astype(np.uint8)
-    elif mode in ('LA', 'La'):
-        gray = np.asarray(img.convert('L'), dtype=np.uint8)
-    elif color_type == 'grayscale':
-        gray = np.asarray(img.convert('L'), dtype=np.uint8)
-    else:
-        rgb = np.asarray(img if mode == 'RGB' else img.convert('RGB'))
-        return np.ascontiguousarray(rgb[..., ::-1], dtype=np.uint8)
-    if color_type == 'grayscale':
-        return np.ascontiguousarray(gray)
-    return np.repeat(gray[..., None], 3, axis=2)
-
-
-def decode_page(content: bytes,
-                page: int = 0,
-                color_type: str = 'color') -> Tuple[np.ndarray, int]:
-    """Decode one page of an image file with Pillow.
-
-    Args:
-        content (bytes): The file content.
-        page (int): Page (frame) index; negative counts from the end.
-            Defaults to 0.
-        color_type (str): See :func:`pil_page_to_array`. Defaults to
-            ``'color'``.
-
-    Returns:
-        tuple[np.ndarray, int]: The page and the file's number of pages.
-
-    Raises:
-        IndexError: The file has no such page.
-    """
-    with Image.open(io.BytesIO(content)) as img:
-        num_pages = int(getattr(img, 'n_frames', 1))
-        index = page + num_pages if page < 0 else page
-        if not 0 <= index < num_pages:
-            raise IndexError(f'page {page} requested but the file has '
-                             f'{num_pages} page(s)')
-        if index:
-            img.seek(index)
-        img.load()
-        page_img = ImageOps.exif_transpose(img)
-        return pil_page_to_array(page_img, color_type), num_pages
 
 
 @TRANSFORMS.register_module()
@@ -234,31 +175,57 @@ class LoadDocImageFromFile(BadImageMixin, LoadImageFromFile):
     This transform instead raises an ``OSError`` subclass
     (:class:`ImageNotFoundError` for a missing file, :class:`ImageLoadError`
     for an unreadable or undecodable one) whose message names the path and
-    the sample's ``img_id``. It also compares the decoded size with the
-    annotation's ``width``/``height`` (when the data info has them) and
-    raises :class:`ImageSizeMismatchError` naming the file, the json size
-    and the real size, which catches silently wrong labels.
+    the sample's ``img_id``. It also compares the page size (from the file
+    header, before decoding) with the annotation's ``width``/``height``
+    (when the data info has them) and raises
+    :class:`ImageSizeMismatchError` naming the file, the json size and the
+    real size, which catches silently wrong labels.
+
+    EXIF orientation follows ``exif_orientation`` (see
+    :mod:`.page_decode`): by default an annotated page is loaded in the
+    frame its annotation size matches, and a size-keeping tag (e.g. rotate
+    180) on an annotated page raises :class:`ImageOrientationError` until
+    the frame is stated; unannotated pages are shown upright (as mmcv).
+
+    With ``reduce_to`` a large page is decoded 2, 4 or 8 times smaller
+    (JPEG DCT scaling) when a later keep-ratio resize to ``reduce_to`` would
+    shrink it anyway; the sample's ``instances`` (boxes, polygons, RLE),
+    ``height`` and ``width`` are scaled to the decoded page, and
+    ``decode_scale`` (sx, sy) and ``file_shape`` (the annotation frame's
+    h, w) record it. For training pipelines: predictions would come back in
+    the decoded frame. Samples with a ``seg_map_path`` are not reduced.
 
     With ``skip_bad_images=True`` (or mmcv's ``ignore_empty=True``) these
     cases log a warning naming the path, count it in
     :attr:`num_bad_images` (first paths in :attr:`bad_images`) and return
     None: in training, mmengine's ``BaseDataset.__getitem__`` then fetches a
-    random other index (up to ``max_refetch`` times); in ``test_mode`` a
-    None result raises there, so skipping only makes sense for training.
-    Counters are per process (each dataloader worker keeps its own).
+    random other index; after ``max_consecutive_bad`` bad samples in a row
+    it raises (a dataset without readable images fails fast). In
+    ``test_mode`` a None result raises in mmengine, so skipping only makes
+    sense for training. Counters are per process (per dataloader worker).
 
-    Required Keys: ``img_path``; optional ``img_id``, ``height``, ``width``.
+    Required Keys: ``img_path``; optional ``img_id``, ``height``, ``width``,
+    ``instances``.
 
-    Modified Keys: ``img``, ``img_shape``, ``ori_shape``.
+    Modified Keys: ``img``, ``img_shape``, ``ori_shape`` (with
+    ``reduce_to``: ``instances``, ``height``, ``width``, ``decode_scale``,
+    ``file_shape``).
 
     Args:
         *args: Positional arguments of mmcv's ``LoadImageFromFile``.
         skip_bad_images (bool): Skip (return None) instead of raising.
             Defaults to False.
-        check_size (bool): Compare the decoded size with ``height`` and
+        check_size (bool): Compare the page size with ``height`` and
             ``width`` of the data info. Defaults to True.
         max_recorded (int): How many bad paths :attr:`bad_images` keeps.
             Defaults to 100.
+        exif_orientation (str): ``'auto'``, ``'stored'`` or ``'apply'``.
+            Defaults to 'auto'.
+        reduce_to (tuple[int, int], optional): Scale of the pipeline's
+            following keep-ratio resize (e.g. ``(1333, 800)``); None decodes
+            at full size. Defaults to None.
+        max_consecutive_bad (int): Skip mode gives up after this many bad
+            samples in a row. Defaults to 50.
         **kwargs: Keyword arguments of mmcv's ``LoadImageFromFile``
             (``to_float32``, ``color_type``, ``imdecode_backend``,
             ``backend_args``, ``ignore_empty``).
@@ -269,11 +236,19 @@ class LoadDocImageFromFile(BadImageMixin, LoadImageFromFile):
                  skip_bad_images: bool = False,
                  check_size: bool = True,
                  max_recorded: int = 100,
+                 exif_orientation: str = 'auto',
+                 reduce_to: Optional[Tuple[int, int]] = None,
+                 max_consecutive_bad: int = 50,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if exif_orientation not in EXIF_MODES:
+            raise ValueError(f'exif_orientation must be one of {EXIF_MODES}'
+                             f', got {exif_orientation!r}')
         self.skip_bad_images = skip_bad_images
         self.check_size = check_size
-        self._init_bad_images(max_recorded)
+        self.exif_orientation = exif_orientation
+        self.reduce_to = tuple(reduce_to) if reduce_to else None
+        self._init_bad_images(max_recorded, max_consecutive_bad)
 
     def _skips(self) -> bool:
         """mmcv's ``ignore_empty=True`` also skips."""
@@ -293,9 +268,27 @@ class LoadDocImageFromFile(BadImageMixin, LoadImageFromFile):
         if img_bytes is None:
             return None
         where = self._where(results)
+        expected = None
+        if 'height' in results and 'width' in results:
+            expected = (int(round(results['height'])),
+                        int(round(results['width'])))
+        header = probe_image(img_bytes)
         try:
-            img = mmcv.imfrombytes(
-                img_bytes, flag=self.color_type, backend=self.imdecode_backend)
+            apply = choose_orientation(self.exif_orientation, header,
+                                       expected, where)
+        except ImageOrientationError as e:
+            return self._fail(results, e)
+        frame = oriented_hw(header, apply) if header else None
+        if self.check_size and expected and frame and frame != expected:
+            return self._fail(results,
+                              size_error(where, frame, expected, header))
+        reduce = 1
+        if self.reduce_to and header and not results.get('seg_map_path') \
+                and 'gt_bboxes' not in results:
+            reduce = reduction_factor(frame, self.reduce_to)
+        try:
+            img = decode_stored(img_bytes, self.color_type,
+                                self.imdecode_backend, reduce)
         except Exception as e:  # cv2.error, PIL errors, ...
             img, reason = None, f'{type(e).__name__}: {e}'
         else:
@@ -306,103 +299,34 @@ class LoadDocImageFromFile(BadImageMixin, LoadImageFromFile):
                 ImageLoadError(
                     f'cannot decode image {where} ({len(img_bytes)} bytes; '
                     f'corrupt, truncated or not an image: {reason})'))
-        if self.check_size and 'height' in results and 'width' in results:
-            expected = (int(round(results['height'])),
-                        int(round(results['width'])))
-            if tuple(img.shape[:2]) != expected:
-                return self._fail(
-                    results,
-                    ImageSizeMismatchError(
-                        f'image {where} is {img.shape[1]}x{img.shape[0]} '
-                        f'(w x h) but the annotation file says '
-                        f'{expected[1]}x{expected[0]}'))
+        if apply:
+            img = apply_orientation(img, header.orientation)
+        if self.check_size and expected and not frame and \
+                tuple(img.shape[:2]) != expected:
+            return self._fail(
+                results, size_error(where, img.shape[:2], expected, None))
+        if reduce > 1:
+            self._rescale(results, img.shape[:2], expected or frame)
         return self._set_image(results, img, self.to_float32)
+
+    @staticmethod
+    def _rescale(results: dict, hw: Tuple[int, int],
+                 ref: Tuple[int, int]) -> None:
+        """Scale the annotations from ``ref`` (h, w) to the decoded ``hw``.
+        """
+        sx, sy = hw[1] / ref[1], hw[0] / ref[0]
+        if results.get('instances'):
+            results['instances'] = rescale_instances(results['instances'],
+                                                     sx, sy, hw)
+        if 'height' in results and 'width' in results:
+            results['height'], results['width'] = hw
+        results['decode_scale'] = (sx, sy)
+        results['file_shape'] = tuple(ref)
 
     def __repr__(self) -> str:
         """Describe the transform and its switches."""
         return (super().__repr__()[:-1] +
                 f', skip_bad_images={self.skip_bad_images}, '
-                f'check_size={self.check_size})')
-
-
-@TRANSFORMS.register_module()
-class LoadTiffPage(BadImageMixin, BaseTransform):
-    """Load one page of a (multi-page, 1-bit, grayscale...) TIFF with Pillow.
-
-    Works for every format Pillow reads (PNG, JPEG, BMP, WebP...), so it can
-    load any page folder. Output matches mmcv's ``LoadImageFromFile``
-    (uint8 BGR (H, W, 3), or (H, W) for grayscale); see the module docstring
-    for where mmcv's own loader differs. The EXIF orientation is applied as
-    mmcv does.
-
-    A per-sample ``page`` key in the data info overrides ``page``. Missing,
-    unreadable or undecodable files and absent pages raise
-    :class:`ImageNotFoundError` / :class:`ImageLoadError` naming the file;
-    with ``skip_bad_images=True`` they are logged, counted in
-    :attr:`num_bad_images` (first paths in :attr:`bad_images`) and the
-    transform returns None (mmengine's ``BaseDataset`` then refetches
-    another index in training; in ``test_mode`` it raises).
-
-    Required Keys: ``img_path``; optional ``page``.
-
-    Added Keys: ``img``, ``img_shape``, ``ori_shape``, ``num_pages``.
-
-    Args:
-        page (int): Page index to load; negative counts from the end.
-            Defaults to 0.
-        color_type (str): ``'color'`` or ``'grayscale'``. Defaults to
-            ``'color'``.
-        to_float32 (bool): Return a float32 image. Defaults to False.
-        skip_bad_images (bool): Return None instead of raising. Defaults to
-            False.
-        backend_args (dict, optional): mmengine file backend arguments.
-            Defaults to None.
-    """
-
-    def __init__(self,
-                 page: int = 0,
-                 color_type: str = 'color',
-                 to_float32: bool = False,
-                 skip_bad_images: bool = False,
-                 backend_args: Optional[dict] = None) -> None:
-        if color_type not in ('color', 'grayscale'):
-            raise ValueError("color_type must be 'color' or 'grayscale', "
-                             f'got {color_type!r}')
-        self.page = int(page)
-        self.color_type = color_type
-        self.to_float32 = to_float32
-        self.skip_bad_images = skip_bad_images
-        self.backend_args = backend_args
-        self._init_bad_images()
-
-    def transform(self, results: dict) -> Optional[dict]:
-        """Load the page of ``results['img_path']``.
-
-        Args:
-            results (dict): Data info from the dataset.
-
-        Returns:
-            dict | None: ``results`` with the image, or None for a bad file
-            when skipping.
-        """
-        content = self._read_bytes(results)
-        if content is None:
-            return None
-        page = int(results.get('page', self.page))
-        try:
-            img, num_pages = decode_page(content, page, self.color_type)
-        except Exception as e:  # PIL errors, IndexError, ...
-            return self._fail(
-                results,
-                ImageLoadError(f'cannot decode page {page} of image '
-                               f'{self._where(results)} ({len(content)} '
-                               f'bytes): {type(e).__name__}: {e}'))
-        results['num_pages'] = num_pages
-        return self._set_image(results, img, self.to_float32)
-
-    def __repr__(self) -> str:
-        """Describe the transform."""
-        return (f'{type(self).__name__}(page={self.page}, '
-                f"color_type='{self.color_type}', "
-                f'to_float32={self.to_float32}, '
-                f'skip_bad_images={self.skip_bad_images})')
+                f'check_size={self.check_size}, '
+                f"exif_orientation='{self.exif_orientation}', "
+                f'reduce_to={self.reduce_to})')

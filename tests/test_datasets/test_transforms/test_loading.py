@@ -170,6 +170,44 @@ def test_dataset_raises_without_skip(pages):
         ds[1]
 
 
+def test_skip_mode_fails_fast_when_no_image_is_readable(
+        write_coco, tmp_path, monkeypatch):
+    """A training set without one readable image: mmengine would refetch
+    1000 times; the loader gives up after ``max_consecutive_bad``."""
+    lines = []
+    monkeypatch.setattr(loading, 'print_log',
+                        lambda msg, **kw: lines.append(msg))
+    os.makedirs(tmp_path / 'imgs')
+    for i in (1, 2, 3):
+        write_bytes(tmp_path, f'imgs/p{i}.png', b'not a png')
+    write_coco([dict(id=i, file_name=f'p{i}.png', width=8, height=8)
+                for i in (1, 2, 3)],
+               [dict(id=i, image_id=i, category_id=1, bbox=[1, 1, 4, 4],
+                     area=16) for i in (1, 2, 3)],
+               [dict(id=1, name='text')])
+    ds = DATASETS.build(
+        dict(type='CocoDocDataset', data_root=str(tmp_path),
+             ann_file='ann.json', data_prefix=dict(img='imgs/'),
+             pipeline=_pipeline(skip=True)))
+    with pytest.raises(ImageLoadError) as err:
+        ds[0]
+    assert '50 samples in a row' in str(err.value)
+    assert 'check_dataset.py' in str(err.value)
+    assert len(lines) == 49  # 49 logged skips, the 50th raises
+    # a readable image ends the streak
+    good = osp.join(str(tmp_path), 'good.png')
+    Image.new('RGB', (8, 8)).save(good)
+    t = LoadDocImageFromFile(skip_bad_images=True, max_consecutive_bad=3)
+    bad = dict(img_path=osp.join(str(tmp_path), 'imgs', 'p1.png'))
+    for _ in range(5):
+        assert t(dict(bad)) is None
+        assert t(dict(bad)) is None
+        assert t(dict(img_path=good)) is not None
+    with pytest.raises(ImageLoadError, match='3 samples in a row'):
+        for _ in range(3):
+            t(dict(bad))
+
+
 # ---------------------------------------------------------------------------
 # LoadTiffPage
 # ---------------------------------------------------------------------------
