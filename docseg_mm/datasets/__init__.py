@@ -3,7 +3,8 @@
 from .ann_checks import AnnotationFormatError
 from .coco_doc import CocoDocDataset
 from .coco_wsss import COCO_CLASSES, COCOWSSSDataset
-from .doc_semseg import DocSemSegDataset, TagsFormatError, read_tags_file
+from .ann_tags import TagsFormatError, read_tags_file
+from .doc_semseg import DocSemSegDataset
 from .doclaynet import DocLayNetDataset
 from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
 from .docsam_folder import DocSAMFolderDataset

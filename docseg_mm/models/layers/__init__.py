@@ -14,6 +14,7 @@ from .query_fusion_layer import QueryFusionLayer
 from .sinusoid_table import sinusoid_table
 from .text_decoder_layer import (PositionwiseFeedForward, TextDecoderLayer,
                                  TextMultiHeadAttention)
+from .trimmed_aspp import TrimmedASPPModule, trimmed_conv2d
 
 __all__ = [
     'DocSAMDeformableEncoder', 'DocSAMDeformableEncoderLayer',
@@ -24,5 +25,6 @@ __all__ = [
     'QueryFusionLayer', 'CrossViewLowRank', 'init_dictionary', 'l2norm',
     'GlobalCueInjection', 'StochasticGate',
     'QueryFusionLayer', 'sinusoid_table', 'PositionwiseFeedForward',
-    'TextDecoderLayer', 'TextMultiHeadAttention'
+    'TextDecoderLayer', 'TextMultiHeadAttention', 'TrimmedASPPModule',
+    'trimmed_conv2d'
 ]

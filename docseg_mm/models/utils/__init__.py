@@ -10,7 +10,8 @@ from .point_sample_grid import jittered_grid_points, sample_points
 from .query_selection import gather_queries, select_queries
 from .sliding_window import (merge_slide_instances, merge_slide_semantic,
                              slide_window_boxes)
-from .wsss import (label_to_onehot, mask_classifier_logits, max_onehot,
+from .wsss import (blank_background_cue, label_to_onehot,
+                   mask_classifier_logits, max_onehot,
                    onehot_to_label, pseudo_labels_absolute,
                    pseudo_labels_relative, select_classes)
 from .window_pool import window_pool
@@ -21,7 +22,8 @@ __all__ = [
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
     'slide_window_boxes', 'SLRNET_CRF', 'dense_crf', 'pamr', 'pamr_affinity',
-    'label_to_onehot', 'mask_classifier_logits', 'max_onehot',
+    'blank_background_cue', 'label_to_onehot', 'mask_classifier_logits',
+    'max_onehot',
     'onehot_to_label', 'pseudo_labels_absolute', 'pseudo_labels_relative',
     'select_classes',
     'beam_search', 'window_pool'
