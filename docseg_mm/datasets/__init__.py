@@ -5,7 +5,8 @@ from .coco_doc import CocoDocDataset
 from .coco_stuff27 import (COCO_STUFF27_CLASSES, CocoStuff27Dataset,
                            coco_stuff27_label_map)
 from .coco_wsss import COCO_CLASSES, COCOWSSSDataset
-from .doc_semseg import DocSemSegDataset, TagsFormatError, read_tags_file
+from .ann_tags import TagsFormatError, read_tags_file
+from .doc_semseg import DocSemSegDataset
 from .doclaynet import DocLayNetDataset
 from .docsam_coco import DOCLAYNET_TO_COARSE, DocSAMCocoDataset
 from .docsam_folder import DocSAMFolderDataset

@@ -1,64 +1,21 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Semantic segmentation of document pages, with optional page-level tags."""
-import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
-import numpy as np
-from mmengine.fileio import get_local_path
-from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from docseg_mm.registry import DATASETS
+from .ann_tags import (TagsFormatError, check_tag_classes, read_tags_file,
+                       tags_to_multi_hot)
 from .doclaynet import DocLayNetDataset
+from .skip_report import MISSING_MODES, SkipReportMixin
 
-
-class TagsFormatError(ValueError):
-    """A page-tags file is malformed or disagrees with the image list."""
-
-
-def read_tags_file(tags_file: str,
-                   backend_args: Optional[dict] = None) -> Dict:
-    """Read a page-tags json ``{"classes": [...], "tags": {file: [...]}}``.
-
-    Args:
-        tags_file (str): Path of the json (as written by
-            :func:`docseg_mm.datasets.converters.coco_to_semantic`).
-        backend_args (dict, optional): File backend arguments.
-            Defaults to None.
-
-    Returns:
-        dict: ``classes`` (list of names) and ``tags`` (file name -> names).
-
-    Raises:
-        TagsFormatError: If the file is not such a json; the message names
-            the file and the offending entry.
-    """
-    with get_local_path(tags_file, backend_args=backend_args) as path:
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except json.JSONDecodeError as e:
-            raise TagsFormatError(f'{tags_file}: not valid json ({e})') from e
-    if not isinstance(data, dict) or not isinstance(data.get('tags'), dict):
-        raise TagsFormatError(
-            f'{tags_file}: expected {{"classes": [...], "tags": '
-            '{file_name: [class names]}}')
-    classes = data.get('classes')
-    if classes is not None and not (isinstance(classes, list) and all(
-            isinstance(c, str) for c in classes)):
-        raise TagsFormatError(f'{tags_file}: "classes" must be a list of '
-                              'class names')
-    for name, tags in data['tags'].items():
-        if not isinstance(tags, list) or not all(
-                isinstance(t, str) for t in tags):
-            raise TagsFormatError(f'{tags_file}: tags of {name!r} must be a '
-                                  f'list of class names, got {tags!r}')
-    return data
+__all__ = ['DocSemSegDataset', 'TagsFormatError', 'read_tags_file']
 
 
 @DATASETS.register_module()
-class DocSemSegDataset(BaseSegDataset):
+class DocSemSegDataset(SkipReportMixin, BaseSegDataset):
     """Pages with semantic masks, split lists and optional page-level tags.
 
     The layout follows mmseg's ``ann_file`` convention (the demo set and
@@ -77,8 +34,12 @@ class DocSemSegDataset(BaseSegDataset):
     multi-hot vector over the foreground classes (``classes[1:]``; class 0 is
     background), which the weakly supervised models read; pages whose tags
     are missing, or tags naming an unknown class, raise
-    :class:`TagsFormatError` naming the tags file and the page. Each data
-    info also carries ``num_classes`` so that
+    :class:`TagsFormatError` naming the tags file and the page (the checks
+    are :mod:`~docseg_mm.datasets.ann_tags`'s). Listed pages whose image is
+    missing raise an error naming the list and line, or, with
+    ``missing_images='skip'``, are counted in :attr:`skipped` and left out;
+    every load logs one line (pages, tags, skips, tagged pages not in the
+    list). Each data info also carries ``num_classes`` so that
     :class:`~docseg_mm.datasets.transforms.LoadSemSegAnnotations` can reject
     a mask with values outside the class range, naming the file.
 
@@ -89,6 +50,10 @@ class DocSemSegDataset(BaseSegDataset):
         seg_map_suffix (str): Mask suffix. Defaults to '.png'.
         tags_file (str, optional): Page-tags json (relative to
             ``data_root``). Defaults to None (no image labels).
+        missing_images (str): Listed pages without an image file:
+            ``'error'``, ``'skip'`` (count as ``missing_image``, log and
+            drop) or ``'defer'`` (no check; the loader reports them).
+            Defaults to ``'error'``.
         **kwargs: Other arguments of mmseg's ``BaseSegDataset``
             (``data_root``, ``data_prefix``, ``pipeline``, ``metainfo`` ...).
     """
@@ -105,8 +70,13 @@ class DocSemSegDataset(BaseSegDataset):
                  img_suffix: str = '.png',
                  seg_map_suffix: str = '.png',
                  tags_file: Optional[str] = None,
+                 missing_images: str = 'error',
                  **kwargs) -> None:
+        if missing_images not in MISSING_MODES:
+            raise ValueError(f'missing_images must be one of '
+                             f'{MISSING_MODES}, got {missing_images!r}')
         self.tags_file = tags_file
+        self.missing_images = missing_images
         super().__init__(
             ann_file=ann_file,
             img_suffix=img_suffix,
@@ -119,31 +89,45 @@ class DocSemSegDataset(BaseSegDataset):
                 self.tags_file):
             self.tags_file = osp.join(self.data_root, self.tags_file)
 
+    #: Tagged pages that the split list does not name: noted, not an error.
+    NOTICE_REASONS = frozenset({'tagged_not_listed'})
+
     def load_data_list(self) -> List[dict]:
-        """Read the split list and attach ``img_labels`` from the tags."""
+        """Read the split list, check the images, attach ``img_labels``."""
         if self.ann_file and not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'split list {self.ann_file} not found')
+        self._reset_skips()
         data_list = super().load_data_list()
+        if self.ann_file:
+            wheres = [f'{self.ann_file}:{i + 1}'
+                      for i in range(len(data_list))]
+        else:
+            wheres = [f'{self.data_prefix.get("img_path", "")}'] * len(
+                data_list)
+        keep = self._keep_existing([d['img_path'] for d in data_list],
+                                   wheres, self.missing_images,
+                                   self.backend_args)
+        data_list = [data_list[i] for i in keep]
         classes = list(self.metainfo['classes'])
         for info in data_list:
             info['num_classes'] = len(classes)
+        source = self.ann_file or self.data_prefix.get('img_path', '')
+        msg = f'{type(self).__name__}: {len(data_list)} pages of {source}'
         if self.tags_file:
             self._attach_tags(data_list, classes)
+            msg += f' with tags of {self.tags_file}'
+        self._log_load_summary(msg, label='first')
         return data_list
 
     def _attach_tags(self, data_list: List[dict],
                      classes: Sequence[str]) -> None:
         data = read_tags_file(self.tags_file, self.backend_args)
         tags = data['tags']
-        fg = list(classes[1:])
-        index = {name: i for i, name in enumerate(fg)}
-        unknown = [c for c in data.get('classes') or [] if c not in classes]
-        if unknown and not self.label_map:
-            raise TagsFormatError(
-                f'{self.tags_file}: classes {unknown} are not classes of '
-                f'{type(self).__name__} {tuple(classes)}')
+        owner = type(self).__name__
+        if not self.label_map:
+            check_tag_classes(data, classes, self.tags_file, owner)
         img_root = self.data_prefix.get('img_path') or ''
-        used = 0
+        listed = set()
         for info in data_list:
             name = osp.relpath(info['img_path'], img_root) if img_root \
                 else info['img_path']
@@ -152,18 +136,10 @@ class DocSemSegDataset(BaseSegDataset):
                     f'{self.tags_file}: no tags for {name!r}, listed in '
                     f'{self.ann_file or img_root}; the tags file and the '
                     'image list disagree')
-            labels = np.zeros(len(fg), np.float32)
-            for tag in tags[name]:
-                if tag in index:
-                    labels[index[tag]] = 1.
-                elif tag not in classes and not self.label_map:
-                    raise TagsFormatError(
-                        f'{self.tags_file}: page {name!r} has tag {tag!r}, '
-                        f'not a class of {type(self).__name__}')
-            info['img_labels'] = labels
-            used += 1
-        extra = len(tags) - used
-        if extra > 0:
-            print_log(
-                f'{self.tags_file}: {extra} tagged pages are not in '
-                f'{self.ann_file or img_root} (ignored)', logger='current')
+            info['img_labels'] = tags_to_multi_hot(
+                tags[name], classes, self.tags_file, name, owner,
+                allow_unknown=bool(self.label_map))
+            listed.add(name)
+        for name in tags:
+            if name not in listed:
+                self._skip('tagged_not_listed', name)

@@ -1,5 +1,6 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 import json
+import logging
 import os
 import os.path as osp
 
@@ -143,3 +144,59 @@ def test_tiny_writer_round_trip(tmp_path):
         present = set(np.unique(out['gt_seg_map'])) - {0, 255}
         # the page tags are exactly the classes painted in the mask
         assert set(np.flatnonzero(out['img_labels']) + 1) == present
+
+
+def test_missing_image_names_list_and_line(tmp_path):
+    masks = [np.zeros((4, 4), np.uint8)] * 3
+    _write_set(str(tmp_path), masks)
+    os.remove(osp.join(str(tmp_path), 'PNG', 'p1.png'))
+    with pytest.raises(FileNotFoundError, match=r'p1\.png.*train\.txt:2'):
+        _dataset(str(tmp_path), tags=False)
+
+
+def test_missing_image_skip_is_counted_and_logged(tmp_path, monkeypatch):
+    masks = [np.zeros((4, 4), np.uint8)] * 3
+    _write_set(str(tmp_path), masks,
+               tags={'p0.png': ['Text'], 'p1.png': [], 'p2.png': ['Table'],
+                     'extra.png': ['Title']})
+    os.remove(osp.join(str(tmp_path), 'PNG', 'p1.png'))
+    logged = []
+    monkeypatch.setattr(
+        'docseg_mm.datasets.skip_report.print_log',
+        lambda msg, logger=None, level=None: logged.append((msg, level)))
+    ds = DocSemSegDataset(
+        data_root=str(tmp_path),
+        data_prefix=dict(img_path='PNG', seg_map_path='SEM'),
+        ann_file='SEM/train.txt', tags_file='SEM/train_tags.json',
+        missing_images='skip', pipeline=[])
+    assert [osp.basename(ds.get_data_info(i)['img_path'])
+            for i in range(len(ds))] == ['p0.png', 'p2.png']
+    # the skipped page's tags and the unlisted tagged page are not errors
+    assert ds.skipped == {'missing_image': 1, 'tagged_not_listed': 2}
+    assert ds.get_data_info(1)['img_labels'][
+        DOCLAYNET_CLASSES.index('Table')] == 1
+    (msg, level), = logged  # one line per load
+    assert 'DocSemSegDataset: 2 pages of' in msg and 'train.txt:2' in msg
+    assert 'missing_image=1' in msg and 'extra.png' in msg
+    assert level == logging.WARNING
+
+
+def test_clean_load_logs_one_info_line(tmp_path, monkeypatch):
+    _write_set(str(tmp_path), [np.zeros((4, 4), np.uint8)],
+               tags={'p0.png': ['Text']})
+    logged = []
+    monkeypatch.setattr(
+        'docseg_mm.datasets.skip_report.print_log',
+        lambda msg, logger=None, level=None: logged.append((msg, level)))
+    ds = _dataset(str(tmp_path))
+    assert ds.skipped == {}
+    assert logged == [(f'DocSemSegDataset: 1 pages of {ds.ann_file} with '
+                       f'tags of {ds.tags_file}', logging.INFO)]
+    with pytest.raises(ValueError, match='missing_images'):
+        DocSemSegDataset(data_root=str(tmp_path), ann_file='SEM/train.txt',
+                         missing_images='ignore')
+
+
+def test_tags_errors_are_annotation_format_errors():
+    from docseg_mm.datasets import AnnotationFormatError
+    assert issubclass(TagsFormatError, AnnotationFormatError)

@@ -8,13 +8,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmseg.models.decode_heads.aspp_head import ASPPModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from torch import Tensor
 
 from docseg_mm.registry import MODELS
 from ..layers.cvlr import CrossViewLowRank, init_dictionary
 from ..layers.global_cue_injection import GlobalCueInjection, StochasticGate
+from ..layers.trimmed_aspp import TrimmedASPPModule
 from ..utils.dense_crf import dense_crf
 from ..utils.wsss import mask_classifier_logits, select_classes
 
@@ -120,7 +120,8 @@ class SLRHead(BaseDecodeHead):
         # decoder (``aspp``, ``fc8_skip``, ``fc8_x`` in the original)
         self.image_pool = nn.Sequential(
             nn.AdaptiveAvgPool2d(1), ConvModule(deep_ch, channels, 1, **conv))
-        self.aspp_modules = ASPPModule(dilations, deep_ch, channels, **conv)
+        self.aspp_modules = TrimmedASPPModule(dilations, deep_ch, channels,
+                                              **conv)
         self.bottleneck = ConvModule(
             (len(dilations) + 1) * channels, channels, 1, **conv)
         self.aspp_dropout = nn.Dropout(aspp_dropout)

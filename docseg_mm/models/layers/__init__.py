@@ -16,6 +16,7 @@ from .query_fusion_layer import QueryFusionLayer
 from .sinusoid_table import sinusoid_table
 from .text_decoder_layer import (PositionwiseFeedForward, TextDecoderLayer,
                                  TextMultiHeadAttention)
+from .trimmed_aspp import TrimmedASPPModule, trimmed_conv2d
 
 __all__ = [
     'AlignSegDecoder',
@@ -28,5 +29,6 @@ __all__ = [
     'GlobalCueInjection', 'StochasticGate',
     'QueryFusionLayer', 'sinusoid_table', 'PositionwiseFeedForward',
     'TextDecoderLayer', 'TextMultiHeadAttention',
-    'masked_cross_attention'
+    'masked_cross_attention', 'TrimmedASPPModule',
+    'trimmed_conv2d'
 ]

@@ -1,7 +1,7 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 """Class-balanced cross-entropy on one-hot (pseudo) labels
 (1-stage-wseg / SLRNet ``balanced_mask_loss_ce``)."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -17,6 +17,33 @@ def class_count_gate(onehot: Tensor, img_labels: Tensor) -> Tensor:
     expected = img_labels.sum(-1) + 1
     present = (onehot.flatten(2).sum(-1) > 0).sum(-1)
     return (expected.to(present.dtype) == present).to(onehot.dtype)
+
+
+def balanced_ce_targets(onehot: Tensor,
+                        ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
+    """Label map and class-balancing pixel weights of one-hot labels.
+
+    Args:
+        onehot (Tensor): ``(B, C, H, W)`` one-hot labels; all-zero vectors
+            are ignored.
+        ignore_index (int): Label value for ignored pixels. Defaults to 255.
+
+    Returns:
+        tuple: ``(B, H, W)`` labels (``ignore_index`` where ignored) and
+        ``(B, H * W)`` weights ``(N - N_c) / (1 + N)`` of each pixel's class
+        ``c`` (0 for ignored pixels), see :func:`balanced_mask_ce`.
+    """
+    c = onehot.shape[1]
+    # one 1 per labelled pixel: the index sum is the label (faster than a
+    # strided argmax over channels)
+    index = torch.arange(c, device=onehot.device, dtype=onehot.dtype)
+    target = (onehot * index[:, None, None]).sum(1).long()
+    target[onehot.sum(1) < 1] = ignore_index
+    per_class = onehot.flatten(2).sum(-1)  # (B, C)
+    total = per_class.sum(-1, keepdim=True)
+    class_w = (total - per_class) / (1. + total)
+    pixel_w = (onehot * class_w[:, :, None, None]).sum(1).flatten(1)
+    return target, pixel_w
 
 
 def balanced_mask_ce(logits: Tensor,
@@ -45,19 +72,11 @@ def balanced_mask_ce(logits: Tensor,
     Returns:
         Tensor: ``(B, )`` losses.
     """
-    b, c, h, w = onehot.shape
+    h, w = onehot.shape[-2:]
     if logits.shape[-2:] != (h, w):
         logits = F.interpolate(
             logits, size=(h, w), mode='bilinear', align_corners=True)
-    # one 1 per labelled pixel: the index sum is the label (faster than a
-    # strided argmax over channels)
-    index = torch.arange(c, device=onehot.device, dtype=onehot.dtype)
-    target = (onehot * index[:, None, None]).sum(1).long()
-    target[onehot.sum(1) < 1] = ignore_index
-    per_class = onehot.flatten(2).sum(-1)  # (B, C)
-    total = per_class.sum(-1, keepdim=True)
-    class_w = (total - per_class) / (1. + total)
-    pixel_w = (onehot * class_w[:, :, None, None]).sum(1).flatten(1)
+    target, pixel_w = balanced_ce_targets(onehot, ignore_index)
     ce = F.cross_entropy(
         logits, target, ignore_index=ignore_index, reduction='none')
     loss = (pixel_w * ce.flatten(1)).mean(-1)

@@ -11,10 +11,10 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from docseg_mm.registry import MODELS
-from ..losses.balanced_mask_ce import balanced_mask_ce, class_count_gate
+from ..losses.balanced_mask_ce import balanced_ce_targets, class_count_gate
 from ..utils.pamr import pamr
-from ..utils.wsss import (label_to_onehot, max_onehot, pseudo_labels_absolute,
-                          pseudo_labels_relative)
+from ..utils.wsss import (blank_background_cue, label_to_onehot, max_onehot,
+                          pseudo_labels_absolute, pseudo_labels_relative)
 
 MODES = ('wsss', 'semi', 'semi_unlabeled')
 
@@ -78,6 +78,15 @@ class SLRNet(EncoderDecoder):
             Defaults to 10 iterations, dilations (1, 2, 4, 8, 12, 24).
         pamr_bg_pow (float): Power of the background mask before PAMR.
             Defaults to 1 (3 for ``'semi_unlabeled'``).
+        bg_cue (dict, optional): Background cue of document pages
+            (:func:`blank_background_cue` arguments ``window``,
+            ``max_range``): after PAMR, the pseudo-label masks of pixels
+            in a blank neighbourhood of the input become background
+            (background 1, foreground 0) before the cut-offs. Image labels
+            say nothing about where the page is empty when nearly every
+            page carries the same classes (Text on almost all), so without
+            it background never enters the pseudo labels. Defaults to None
+            (off, the original).
         pseudo_batch_gate (bool): Zero the seg loss of a pseudo-labelled
             image whose pseudo labels do not hold exactly its image labels
             plus background (the original's gate; pages with many tags
@@ -104,6 +113,7 @@ class SLRNet(EncoderDecoder):
                  pseudo_label: dict = dict(type='relative'),
                  pamr: dict = dict(),
                  pamr_bg_pow: Optional[float] = None,
+                 bg_cue: Optional[dict] = None,
                  pseudo_batch_gate: bool = True,
                  seg_loss_enabled: bool = False,
                  faithful: bool = False,
@@ -131,6 +141,7 @@ class SLRNet(EncoderDecoder):
         self.pamr_cfg = dict(pamr)
         self.pamr_bg_pow = pamr_bg_pow if pamr_bg_pow is not None else (
             3. if mode == 'semi_unlabeled' else 1.)
+        self.bg_cue = None if bg_cue is None else dict(bg_cue)
         self.pseudo_batch_gate = pseudo_batch_gate
         self.seg_loss_enabled = seg_loss_enabled
         self.faithful = faithful
@@ -171,6 +182,10 @@ class SLRNet(EncoderDecoder):
         refined = _resize(refined, raw.shape[2:])
         if labels is not None:
             refined[:, 1:] *= labels[:, :, None, None]
+        if self.bg_cue is not None:
+            cue = blank_background_cue(raw, **self.bg_cue)
+            refined[:, :1] = torch.maximum(refined[:, :1], cue)
+            refined[:, 1:] *= 1 - cue
         cfg = dict(self.pseudo_label_cfg)
         kind = cfg.pop('type', 'relative')
         if kind == 'absolute':
@@ -242,9 +257,8 @@ class SLRNet(EncoderDecoder):
                 ])
                 target[labeled] = label_to_onehot(gt, l1.shape[1],
                                                   head.ignore_index)
-        seg = sum(
-            wt * self._seg_loss(lg, target, labels, labeled)
-            for wt, lg in ((1., l1), (1., l2), (self.aux_weight, aux_logits)))
+        seg = self._seg_loss((l1, l2, aux_logits), (1., 1., self.aux_weight),
+                             target, labels, labeled)
         if self.mode == 'wsss':
             losses['loss_cls'] = w_['cls'] * cls.mean()
             if self.seg_loss_enabled:
@@ -264,13 +278,26 @@ class SLRNet(EncoderDecoder):
                  for s in data_samples]
         return torch.tensor(flags, dtype=torch.bool, device=device)
 
-    def _seg_loss(self, logits: Tensor, target: Tensor,
-                  labels: Optional[Tensor], labeled: Tensor) -> Tensor:
-        """Per-sample class-balanced CE; the class-count gate applies to
+    def _seg_loss(self, logits: Sequence[Tensor], weights: Sequence[float],
+                  target: Tensor, labels: Optional[Tensor],
+                  labeled: Tensor) -> Tensor:
+        """Per-sample weighted sum of the class-balanced CEs
+        (:func:`~docseg_mm.models.losses.balanced_mask_ce`) of ``logits``
+        (all of one size) against the one-hot ``target``.
+
+        The label map and pixel weights are computed once and the logits
+        resized and scored in one batch (the same numbers as one
+        ``balanced_mask_ce`` per logits). The class-count gate applies to
         pseudo-labelled samples (``pseudo_batch_gate``) and, with
         ``faithful``, to ground-truth samples too; never in
         ``'semi_unlabeled'`` mode."""
-        plain = balanced_mask_ce(logits, target, batch_gate=False)
+        n, b = len(logits), target.shape[0]
+        index, pixel_w = balanced_ce_targets(target)
+        up = _resize(torch.cat(list(logits)), target.shape[2:])
+        ce = F.cross_entropy(up, index.repeat(n, 1, 1), ignore_index=255,
+                             reduction='none')
+        per = (pixel_w.repeat(n, 1) * ce.flatten(1)).mean(-1).view(n, b)
+        plain = sum(w * per[i] for i, w in enumerate(weights))
         if self.mode == 'semi_unlabeled':
             return plain
         gated = labeled.clone() if self.faithful else \

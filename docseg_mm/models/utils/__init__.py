@@ -15,7 +15,7 @@ from .sliding_window import (merge_slide_instances, merge_slide_semantic,
 from .foreground_hints import (CLSAttentionHint, SegMapHint,
                                attention_to_foreground,
                                remove_small_components)
-from .wsss import (label_to_onehot, mask_classifier_logits, max_onehot,
+from .wsss import (blank_background_cue, label_to_onehot, mask_classifier_logits, max_onehot,
                    onehot_to_label, pseudo_labels_absolute,
                    pseudo_labels_relative, select_classes)
 from .window_pool import window_pool
@@ -28,7 +28,8 @@ __all__ = [
     'mask_nms', 'jittered_grid_points', 'sample_points', 'gather_queries',
     'select_queries', 'merge_slide_instances', 'merge_slide_semantic',
     'slide_window_boxes', 'SLRNET_CRF', 'dense_crf', 'pamr', 'pamr_affinity',
-    'label_to_onehot', 'mask_classifier_logits', 'max_onehot',
+    'blank_background_cue', 'label_to_onehot', 'mask_classifier_logits',
+    'max_onehot',
     'onehot_to_label', 'pseudo_labels_absolute', 'pseudo_labels_relative',
     'select_classes',
     'beam_search', 'window_pool',

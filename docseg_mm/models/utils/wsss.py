@@ -107,6 +107,37 @@ def pseudo_labels_absolute(masks: Tensor,
     return onehot * (onehot.sum(1, keepdim=True) <= 1).to(masks.dtype)
 
 
+def blank_background_cue(image: Tensor,
+                         window: int = 5,
+                         max_range: float = 0.1) -> Tensor:
+    """Background cue of document pages: blank neighbourhoods.
+
+    A pixel is *blank* when the grey value (channel mean) of ``image`` varies
+    by less than ``max_range`` (``max - min``) over its ``window x window``
+    neighbourhood (clipped at the image border): page margins, column gaps
+    and the space between blocks, which layout annotations leave as
+    background, while every layout element holds ink within a few pixels.
+
+    Args:
+        image (Tensor): ``(B, K, H, W)`` image in ``[0, 1]``.
+        window (int): Odd neighbourhood size in pixels of ``image``.
+            Defaults to 5.
+        max_range (float): Largest grey-value range of a blank
+            neighbourhood. Defaults to 0.1.
+
+    Returns:
+        Tensor: ``(B, 1, H, W)`` 0/1 cue in ``image``'s dtype.
+    """
+    if window < 1 or window % 2 == 0:
+        raise ValueError(f'window must be a positive odd number, got '
+                         f'{window}')
+    grey = image.mean(1, keepdim=True)
+    pad = window // 2
+    high = F.max_pool2d(grey, window, 1, pad)
+    low = -F.max_pool2d(-grey, window, 1, pad)
+    return ((high - low) < max_range).to(image.dtype)
+
+
 def onehot_to_label(onehot: Tensor, ignore_index: int = 255) -> Tensor:
     """``(B, C, H, W)`` one-hot (all-zero = ignored) to ``(B, H, W)``
     labels."""

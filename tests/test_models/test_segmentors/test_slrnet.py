@@ -201,3 +201,66 @@ def test_tta_average_equals_hand_computed(tmp_path):
     scores[1:] *= keep.view(-1, 1, 1)
     scores[0] = scores[0] ** 3
     assert torch.equal(out.pred_sem_seg.data[0], scores.argmax(0))
+
+
+@pytest.mark.parametrize('mode,gate,faithful', [('wsss', True, False),
+                                                ('wsss', False, False),
+                                                ('semi', True, True)])
+def test_batched_seg_loss_equals_one_ce_per_logits(mode, gate, faithful):
+    """The seg loss scores the three logits in one batch; it equals the
+    sum of one class-balanced CE (and class-count gate) per logits."""
+    model = tiny_slrnet(mode, pseudo_batch_gate=gate, faithful=faithful)
+    torch.manual_seed(1)
+    logits = [torch.randn(3, 4, 8, 8, dtype=torch.float64)
+              for _ in range(3)]
+    label = torch.randint(0, 4, (3, 32, 32))
+    label[0, :4] = 255
+    label[2] = torch.where(label[2] == 3, 0, label[2])  # class 3 absent
+    target = label_to_onehot(label, 4).double()
+    labels = torch.tensor([[1., 1., 1.], [1., 0., 1.], [1., 1., 0.]],
+                          dtype=torch.float64)
+    labeled = torch.tensor([True, False, False])
+    weights = (1., 1., 0.4)
+    out = model._seg_loss(logits, weights, target, labels, labeled)
+    expected = 0
+    for w, lg in zip(weights, logits):
+        plain = balanced_mask_ce(lg, target, batch_gate=False)
+        gated = balanced_mask_ce(lg, target, labels, batch_gate=True)
+        use_gate = (labeled if faithful else torch.zeros_like(labeled)) | (
+            ~labeled if gate else torch.zeros_like(labeled))
+        expected = expected + w * torch.where(use_gate, gated, plain)
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    if gate:  # sample 1 misses class 2 of its labels: gated to zero
+        assert out[1] == 0 and out[2] > 0
+
+
+def test_background_cue_pseudo_labels():
+    """With ``bg_cue`` the blank pixels of the input become background
+    before the cut-offs, the others keep their foreground masks."""
+    model = tiny_slrnet(bg_cue=dict(window=3, max_range=0.1),
+                        pamr=dict(num_iter=0, dilations=(1, )),
+                        pseudo_label=dict(type='relative', bg_factor=0.7,
+                                          fg_factor=0.6, low=0.2))
+    raw = torch.ones(1, 3, 8, 8)
+    raw[0, :, 2:4, 1:7] = 0.  # a text line: rows 1-4 are not blank
+    masks = torch.zeros(1, 4, 8, 8)
+    masks[0, 0] = 0.05  # the network never predicts background
+    masks[0, 1] = 0.55
+    masks[0, 1, :, 4:] = 0.2
+    masks[0, 2] = 0.4
+    masks[0, 2, :, 4:] = 0.75
+    labels = torch.tensor([[1., 1., 0.]])
+    out = model._pseudo_labels(masks, raw, labels)
+    blank = torch.ones(8, 8, dtype=torch.bool)
+    blank[1:5, 0:8] = False  # 3x3 windows touching the line
+    # blank: background; ink: class 1 (> 0.6 * 0.55) on the left, class 2
+    # (> 0.6 * 0.75) on the right; class 3 is not a label
+    expected = torch.zeros(8, 8, dtype=torch.long)
+    expected[~blank] = 1
+    expected[1:5, 4:] = 2
+    label = out.argmax(1)[0]
+    assert torch.equal(out.sum(1)[0], torch.ones(8, 8))  # none ignored
+    assert torch.equal(label, expected)
+    # without the cue the background never wins (all pixels foreground)
+    model.bg_cue = None
+    assert model._pseudo_labels(masks, raw, labels)[:, 0].sum() == 0

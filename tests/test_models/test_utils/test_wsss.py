@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from docseg_mm.models.utils import (label_to_onehot, mask_classifier_logits,
-                                    max_onehot, pseudo_labels_absolute,
+from docseg_mm.models.utils import (blank_background_cue, label_to_onehot,
+                                    mask_classifier_logits, max_onehot,
+                                    pseudo_labels_absolute,
                                     pseudo_labels_relative, select_classes)
 
 
@@ -72,3 +73,34 @@ def test_select_classes_fp_cut_and_topk():
     assert select_classes(logits, 0.3, None).tolist() == [1, 0, 1, 1, 1]
     assert select_classes(logits, 0.3, 2).tolist() == [1, 0, 0, 1, 0]
     assert select_classes(logits, 0.6, 6).tolist() == [1, 0, 0, 1, 0]
+
+
+def _blank_loop(img, window, max_range):
+    """The cue pixel by pixel: grey range over the clipped window."""
+    grey = img.mean(0)
+    h, w = grey.shape
+    r = window // 2
+    out = torch.zeros(h, w)
+    for i in range(h):
+        for j in range(w):
+            win = grey[max(0, i - r):i + r + 1, max(0, j - r):j + r + 1]
+            out[i, j] = float(win.max() - win.min() < max_range)
+    return out
+
+
+@pytest.mark.parametrize('window', [1, 3, 5])
+def test_blank_background_cue_brute_force(window):
+    torch.manual_seed(0)
+    img = torch.ones(2, 3, 9, 11)
+    img[0, :, 2, 3] = 0.0  # one ink pixel
+    img[1, :, 5:7, 1:9] = torch.rand(3, 2, 8)  # a textured block
+    img[1, 0, 0, 10] = 0.95  # a faint speck below the range
+    out = blank_background_cue(img, window, 0.1)
+    assert out.shape == (2, 1, 9, 11)
+    for b in range(2):
+        assert torch.equal(out[b, 0], _blank_loop(img[b], window, 0.1))
+    # the ink pixel spoils exactly its window (a 1-pixel window never sees
+    # a range)
+    assert out[0, 0].sum() == (99 - window * window if window > 1 else 99)
+    with pytest.raises(ValueError, match='odd'):
+        blank_background_cue(img, 4)
