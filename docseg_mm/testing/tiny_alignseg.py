@@ -5,9 +5,7 @@
   ``SegmentationClass[Aug]/``, ``sets/*.txt``);
 * ``CocoStuff27Dataset``: ``images/<split>2017``, ``stuffthingmaps`` PNGs
   and a ``stuffthing_2017.json`` with the 27 supercategories plus "other";
-* ``BaseSegDataset`` (mmseg's, used for the document pages) and
-  ``PageImageFolder``: generic writers (registered here unless another family
-  module registered them first).
+* ``BaseSegDataset`` (mmseg's, used for the document pages).
 
 Images are random-noise JPEG/PNG pages; masks hold random labels of the
 config's classes and some 255 (ignored) pixels.
@@ -22,7 +20,7 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
-from .tiny_datasets import TINY_DATASET_WRITERS, register_tiny_writer
+from .tiny_datasets import register_tiny_writer
 
 NUM_SAMPLES = 3
 IMAGE_SIZE = (72, 96)  # (h, w)
@@ -136,19 +134,5 @@ def write_tiny_base_seg(dataset_cfg: dict, root: str) -> dict:
                         dataset_cfg.get('seg_map_suffix', '.png'))
 
 
-def write_tiny_page_folder(dataset_cfg: dict, root: str) -> dict:
-    """A folder of page images (``data_prefix``) for ``PageImageFolder``."""
-    rng = _rng(root)
-    folder = _prefix(dataset_cfg, 'img_path') or ''
-    for i in range(NUM_SAMPLES):
-        _write_image(_join(root, folder, f'page_{i:03d}.png'), rng)
-    cfg = copy.deepcopy(dataset_cfg)
-    cfg['data_root'] = root
-    return cfg
-
-
-# Generic types other families may also need: first registration wins.
-for _name, _fn in (('BaseSegDataset', write_tiny_base_seg),
-                   ('PageImageFolder', write_tiny_page_folder)):
-    if _name not in TINY_DATASET_WRITERS:
-        register_tiny_writer(_name)(_fn)
+# mmseg's generic dataset (the AlignSeg document-page configs use it)
+register_tiny_writer('BaseSegDataset')(write_tiny_base_seg)

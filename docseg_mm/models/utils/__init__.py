@@ -15,8 +15,8 @@ from .sliding_window import (merge_slide_instances, merge_slide_semantic,
 from .foreground_hints import (CLSAttentionHint, SegMapHint,
                                attention_to_foreground,
                                remove_small_components)
-from .wsss import (blank_background_cue, label_to_onehot, mask_classifier_logits, max_onehot,
-                   onehot_to_label, pseudo_labels_absolute,
+from .wsss import (blank_background_cue, label_to_onehot,
+                   mask_classifier_logits, max_onehot, onehot_to_label, pseudo_labels_absolute,
                    pseudo_labels_relative, select_classes)
 from .window_pool import window_pool
 
