@@ -52,7 +52,8 @@ class ImageLabelWeightedSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         g = torch.Generator().manual_seed(self.seed + self.epoch)
-        draws = torch.multinomial(self.weights, self.num_samples, True, g)
+        draws = torch.multinomial(
+            self.weights, self.num_samples, True, generator=g)
         return iter(draws[self.rank::self.world_size].tolist())
 
     def __len__(self) -> int:
