@@ -11,8 +11,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from docseg_mm.datasets.transforms.loading import (LoadDocImageFromFile,
-                                                   LoadTiffPage)
+from docseg_mm.datasets.transforms import LoadDocImageFromFile, LoadTiffPage
 from .pdf_pages import PdfPageInfo, PdfPageReader, PdfTextLayer
 from .sources import PageError, PageSource
 
