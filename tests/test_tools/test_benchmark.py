@@ -28,15 +28,12 @@ def test_benchmark_prints_table_and_writes_json(tmp_path, tiny_config):
     assert 'train_step_s' in result.stdout and out in result.stdout
 
 
-def test_benchmark_interleaved_configs(tmp_path, tiny_config, monkeypatch):
-    """--interleave alternates the configs' training steps in one process
-    (1, 2, then 2, 1, ...) and reports each one's median and the ratio."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_tool',
-        osp.join(REPO, 'tools', 'analysis_tools', 'benchmark.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_benchmark_interleaved_configs(tiny_config, monkeypatch):
+    """``interleave`` alternates the configs' training steps in one process
+    (1, 2, then 2, 1, ...) and reports each one's median."""
+    from docseg_mm.engine import benchmark as tool
+    from docseg_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
     order = []
     step = tool.TrainSteps.step
 
@@ -52,16 +49,10 @@ def test_benchmark_interleaved_configs(tmp_path, tiny_config, monkeypatch):
 
     monkeypatch.setattr(tool.TrainSteps, 'step', recording_step)
     monkeypatch.setattr(tool.TrainSteps, '__init__', tagged_init)
-    out = str(tmp_path / 'bench.json')
-    monkeypatch.setattr(sys, 'argv', [
-        'benchmark.py', tiny_config, tiny_config, '--train-iters', '2',
-        '--infer-images', '0', '--warmup', '1', '--interleave', '--out', out,
-        '--device', 'cpu'
-    ])
     monkeypatch.chdir(REPO)
-    tool.main()
-    with open(out) as f:
-        rows = json.load(f)
+    cfgs = tool.load_configs([tiny_config, tiny_config])
+    rows = tool.run_benchmarks(cfgs, train_iters=2, infer_images=0,
+                               warmup=1, device='cpu', interleave=True)
     assert len(rows) == 2
     first, second = order[0][0], order[1][0]
     assert first != second

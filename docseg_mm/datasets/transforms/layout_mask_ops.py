@@ -17,8 +17,7 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 
-HOLE_FLAG = 1 << 15
-MAX_OBJECTS = HOLE_FLAG - 1
+from docseg_mm.structures.layout_mask_codes import HOLE_FLAG, MAX_OBJECTS
 
 KERNEL_SHAPES = {
     'rect': cv2.MORPH_RECT,

@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.transforms.functional import gaussian_blur
 
-from docseg_mm.datasets.transforms.layout_mask_ops import HOLE_FLAG
+from docseg_mm.structures.layout_mask_codes import HOLE_FLAG
 from docseg_mm.registry import MODELS
 
 
