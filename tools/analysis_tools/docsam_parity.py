@@ -15,7 +15,8 @@ Usage::
 
     python tools/analysis_tools/docsam_parity.py ORIGINAL_REPO_DIR \
         [--stages 2] [--init-std 0.02] [--tol 1e-3] [--seed 0] \
-        [--only-query-selection] [--break-key KEY]
+        [--only-query-selection] [--class-counts auto|equal|unequal] \
+        [--break-key KEY]
 
 The logic is :mod:`docseg_mm.models.converters.docsam_original`.
 """
@@ -41,6 +42,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--only-query-selection', action='store_true',
                         help='skip the variant without query selection')
     parser.add_argument(
+        '--class-counts', choices=['auto', 'equal', 'unequal'],
+        default='auto', help='class names per page: auto = unequal with '
+        'query selection, equal without (the original pads class slots '
+        'with a float mask there, see configs/docsam/README.md)')
+    parser.add_argument(
         '--break-key', default=None,
         help='add --break-delta to this docseg_mm parameter after loading '
         '(e.g. head.semantic_query_projection.bias): the check must fail')
@@ -53,7 +59,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     reports = []
     for qs in (True, ) if args.only_query_selection else (True, False):
         report = check_docsam_parity(
-            args.repo, query_selection=qs, num_stages=args.stages,
+            args.repo, query_selection=qs,
+            equal_class_counts=dict(auto=None, equal=True,
+                                    unequal=False)[args.class_counts],
+            num_stages=args.stages,
             init_std=args.init_std, seed=args.seed, tol=args.tol,
             break_key=args.break_key, break_delta=args.break_delta)
         print(report.format(), flush=True)
