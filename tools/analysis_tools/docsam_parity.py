@@ -9,7 +9,8 @@ stand in for the sentence encoder on both sides: no hub access) and prints,
 per decoder stage, ``max|original - docseg_mm| / max|original|`` of the
 semantic logits, instance mask logits, boxes and class logits, with and
 without query selection. Exits with status 1 if a score
-(``abs / max(1, max|original|)``) exceeds the tolerance.
+(``abs / max(1, max|original|)``) exceeds the tolerance, 2 if the
+original cannot be built (missing checkout or package).
 
 Usage::
 
@@ -58,13 +59,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     reports = []
     for qs in (True, ) if args.only_query_selection else (True, False):
-        report = check_docsam_parity(
-            args.repo, query_selection=qs,
-            equal_class_counts=dict(auto=None, equal=True,
-                                    unequal=False)[args.class_counts],
-            num_stages=args.stages,
-            init_std=args.init_std, seed=args.seed, tol=args.tol,
-            break_key=args.break_key, break_delta=args.break_delta)
+        try:
+            report = check_docsam_parity(
+                args.repo, query_selection=qs,
+                equal_class_counts=dict(auto=None, equal=True,
+                                        unequal=False)[args.class_counts],
+                num_stages=args.stages,
+                init_std=args.init_std, seed=args.seed, tol=args.tol,
+                break_key=args.break_key, break_delta=args.break_delta)
+        except (FileNotFoundError, ImportError, KeyError) as e:
+            print(f'error: {e}', file=sys.stderr)
+            return 2
         print(report.format(), flush=True)
         reports.append(report)
     code = exit_code(reports)

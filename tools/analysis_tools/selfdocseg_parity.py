@@ -12,7 +12,7 @@ running statistics): A right after conversion, B after one momentum update,
 C after train-mode momentum passes and a second update. Prints
 ``max|original - docseg_mm| / max|original|`` per output and exits with
 status 1 if a score (``abs / max(1, max|original|)``) exceeds the
-tolerance.
+tolerance, 2 if the original cannot be built (missing checkout or lightly).
 
 The original needs a few lightly pieces: an installed ``lightly``, or
 ``--lightly-dir DIR/lightly`` after
@@ -60,10 +60,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    report = check_selfdocseg_parity(
-        args.repo, lightly_dir=args.lightly_dir, config=args.config,
-        seed=args.seed, tol=args.tol, break_key=args.break_key,
-        break_delta=args.break_delta)
+    try:
+        report = check_selfdocseg_parity(
+            args.repo, lightly_dir=args.lightly_dir, config=args.config,
+            seed=args.seed, tol=args.tol, break_key=args.break_key,
+            break_delta=args.break_delta)
+    except (FileNotFoundError, ImportError, KeyError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     print(report.format())
     code = exit_code([report])
     print('parity: ' + ('passed' if code == 0 else 'FAILED'))

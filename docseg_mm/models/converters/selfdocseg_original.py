@@ -32,7 +32,8 @@ import torch
 from torch import Tensor, nn
 
 from .selfdocseg import convert_lightning_state_dict
-from .selfdocseg_parity import CONFIG, build_selfdocseg, nearest_c5, run_phases
+from .selfdocseg_parity import (CONFIG, build_selfdocseg, momentum_stat_keys,
+                                nearest_c5, run_phases)
 from .parity import DEFAULT_TOL, ParityReport
 
 #: The original's training script, relative to the checkout.
@@ -261,5 +262,5 @@ def check_selfdocseg_parity(repo_dir: str,
                lambda x: original_outputs(original, x),
                lambda: update(original),
                lambda views: momentum_train_pass(original, views),
-               conv.mapped, seed=seed)
+               momentum_stat_keys(conv.mapped), seed=seed)
     return report

@@ -78,10 +78,10 @@ def compare_selfdocseg(report: ParityReport, phase: str,
                        original: Dict[str, Tensor], ours: Dict[str, Tensor],
                        original_sd: Optional[Dict[str, Tensor]] = None,
                        ours_sd: Optional[Dict[str, Tensor]] = None,
-                       mapping: Optional[Dict[str, str]] = None) -> None:
+                       stat_keys: Optional[Dict[str, str]] = None) -> None:
     """Append one phase: every output of ``original`` and, with the state
     dicts, the largest difference of the momentum branch's BN running
-    statistics (``mapping``: original key -> docseg_mm key).
+    statistics (``stat_keys``: original key -> docseg_mm key).
     """
     for key, value in original.items():
         if key not in ours:
@@ -90,18 +90,25 @@ def compare_selfdocseg(report: ParityReport, phase: str,
         report.add(phase, key, value, ours[key])
     if original_sd is None:
         return
-    keys = [k for k in original_sd if 'momentum' in k and 'running' in k]
-    if not keys:
-        report.errors.append(f'{phase}: no momentum BN statistics found')
+    if not stat_keys:
+        report.errors.append(f'{phase}: no momentum BN statistics given')
         return
     report.add(phase, 'momentum_bn_stats',
-               torch.cat([original_sd[k].reshape(-1) for k in keys]),
-               torch.cat([ours_sd[mapping[k]].reshape(-1) for k in keys]))
+               torch.cat([original_sd[k].reshape(-1) for k in stat_keys]),
+               torch.cat([ours_sd[v].reshape(-1)
+                          for v in stat_keys.values()]))
+
+
+def momentum_stat_keys(mapping: Dict[str, str]) -> Dict[str, str]:
+    """The momentum branch's BN running statistics of a conversion mapping
+    (original key -> docseg_mm key)."""
+    return {k: v for k, v in mapping.items()
+            if v.startswith('target_net.') and 'running_' in v}
 
 
 def run_phases(report: ParityReport, original: nn.Module, ours: nn.Module,
                original_outputs: Callable, original_update: Callable,
-               original_train_pass: Callable, mapping: Dict[str, str],
+               original_train_pass: Callable, stat_keys: Dict[str, str],
                seed: int = 0, size=(128, 96)) -> None:
     """Phases A (converted), B (one momentum update), C (train-mode
     momentum passes of two views, then a second update), compared in eval
@@ -115,7 +122,8 @@ def run_phases(report: ParityReport, original: nn.Module, ours: nn.Module,
             :func:`selfdocseg_outputs`.
         original_update (Callable): The original's momentum update.
         original_train_pass (Callable): ``f(views)``: its momentum passes.
-        mapping (dict): Original key -> docseg_mm key.
+        stat_keys (dict): Momentum BN statistics, original key ->
+            docseg_mm key (see :func:`momentum_stat_keys`).
         seed (int): Pages. Defaults to 0.
         size (tuple): Page ``(H, W)``. Defaults to (128, 96).
     """
@@ -128,7 +136,7 @@ def run_phases(report: ParityReport, original: nn.Module, ours: nn.Module,
         ours.eval()
         compare_selfdocseg(report, tag, original_outputs(page),
                            selfdocseg_outputs(ours, page),
-                           original.state_dict(), ours.state_dict(), mapping)
+                           original.state_dict(), ours.state_dict(), stat_keys)
 
     phase('A converted')
     original_update()
