@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from .docsam import convert_docsam_state_dict
+from .docsam import build_report, convert_docsam_state_dict
 from .docsam_parity import (CLASS_NAMES, CLASS_NAMES_EQUAL, SMALL,
                             batch_pages, build_small_docsam, make_pages,
                             random_class_embeddings, run_docsam,
@@ -232,15 +232,17 @@ def check_docsam_parity(repo_dir: str,
     perturb(original, seed)
     source = OrderedDict(('mask2former.' + k, v)
                          for k, v in original.state_dict().items())
-    converted, unused, _ = convert_docsam_state_dict(
+    converted, unused, mapping = convert_docsam_state_dict(
         source, drop_text_encoder=True)
     report = ParityReport(
         f'DocSAM, query selection {"on" if query_selection else "off"}, '
         f'{num_stages} stages, class counts {[len(n) for n in names]}',
         tol=tol, notes=notes)
     report.notes.append(f'{len(source)} source tensors -> {len(converted)} '
-                        f'converted, {len(unused)} unused (stand-in text '
-                        'encoder, unused FPN, index buffers)')
+                        f'converted, {len(unused)} unused:')
+    for reason, keys in build_report(
+            unused, mapping).dropped_by_reason().items():
+        report.notes.append(f'  {len(keys)} {reason.split(" (")[0]}')
     with tempfile.TemporaryDirectory() as tmp:
         file = save_embeddings_file(embeddings, osp.join(tmp, 'emb.pth'))
         ours = build_small_docsam(file, query_selection=query_selection,
