@@ -96,8 +96,16 @@ def prefetch(iterable: Iterable, size: int = 4,
 
 
 def pad_divisor(model: nn.Module) -> int:
-    """The size divisor the model's data preprocessor pads batches to."""
+    """The size divisor the model's data preprocessor pads batches to.
+
+    mmseg's ``SegDataPreProcessor`` (and subclasses) pads nothing at test
+    time (it asserts equal sizes; its ``size_divisor`` is for training), so
+    its batches need equal shapes: 1.
+    """
+    from mmseg.models.data_preprocessor import SegDataPreProcessor
     pre = getattr(model, 'data_preprocessor', None)
+    if isinstance(pre, SegDataPreProcessor):
+        return 1
     for attr in ('pad_size_divisor', 'size_divisor'):
         value = getattr(pre, attr, None)
         if isinstance(value, int) and value > 0:

@@ -265,7 +265,7 @@ def inference_model(model: nn.Module,
         else:
             img, path = np.asarray(item), ''
         data = pseudo_collate([pipeline(image_results(img, path))])
-        family.prepare(data, classes)
+        family.prepare(data, classes, images=[img])
         with torch.no_grad():
             results.append(model.test_step(data)[0])
     return results[0] if single else results

@@ -172,7 +172,8 @@ class DocSegInferencer(BaseInferencer):
         """Predict a batch; keep instances with ``score >= score_thr`` (and
         of ``classes`` for models with fixed classes)."""
         data = self.collate_fn(inputs.items)
-        self.family.prepare(data, classes)
+        self.family.prepare(data, classes,
+                            images=[p.img for p in inputs.pages])
         with self.family.score_thr(score_thr):
             samples = self.model.test_step(data)
         keep = self.family.keep_labels(classes)

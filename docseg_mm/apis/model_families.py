@@ -9,7 +9,8 @@
 * ``semantic``: mmseg segmentors (``EncoderDecoder``, SLRNet, AlignSeg and
   any other one that returns ``pred_sem_seg``): a label map; regions are
   its connected components; ``classes`` filters them. Models without class
-  names (unsupervised clustering) name their labels ``cluster k``.
+  names and cluster models (AlignSeg: its labels are cluster ids even when
+  its dataset has classes) name their labels ``cluster k``.
 * ``text``: text recognisers (DiG's ``EncoderDecoderRecognizer``): one
   string per (word) image.
 """
@@ -23,7 +24,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from torch import nn
 
 from docseg_mm.models.recognizers import EncoderDecoderRecognizer
-from docseg_mm.models.segmentors import DocSAM
+from docseg_mm.models.segmentors import AlignSeg, DocSAM
 from docseg_mm.registry import DATASETS
 from .regions import instance_regions, semantic_regions
 
@@ -96,6 +97,13 @@ def detect_family(model: nn.Module) -> str:
         'recogniser.')
 
 
+def predicts_clusters(model: nn.Module) -> bool:
+    """Whether a segmentor's labels are cluster ids (AlignSeg, or a model
+    with ``predicts_clusters = True``), not the dataset's class ids."""
+    return isinstance(model, AlignSeg) or bool(
+        getattr(model, 'predicts_clusters', False))
+
+
 class Family:
     """Family-specific steps of :class:`DocSegInferencer`.
 
@@ -113,9 +121,12 @@ class Family:
         meta = getattr(model, 'dataset_meta', None) or {}
         self.classes: List[str] = [str(c) for c in meta.get('classes') or []]
         self.palette = meta.get('palette')
-        if self.name == 'semantic' and not self.classes:
+        if self.name == 'semantic' and (not self.classes
+                                        or predicts_clusters(model)):
+            # cluster ids are no class ids, whatever the dataset's classes
             self.classes = [f'cluster {k}'
                             for k in range(self._num_labels())]
+            self.palette = None
 
     def _num_labels(self) -> int:
         head = getattr(self.model, 'decode_head', None)
@@ -198,9 +209,21 @@ class Family:
             names = [n for i, n in enumerate(names) if i not in drop]
         return names
 
-    def prepare(self, data: dict, classes: Optional[Sequence[str]]) -> None:
-        """Attach per-call information to a collated batch (DocSAM class
-        names)."""
+    def needs_page_image(self) -> bool:
+        """Whether predictions need the original page image (SLRNet's dense
+        CRF, which otherwise reads ``img_path``)."""
+        test_cfg = getattr(self.model, 'test_cfg', None) or {}
+        return self.name == 'semantic' and bool(test_cfg.get('crf'))
+
+    def prepare(self, data: dict, classes: Optional[Sequence[str]],
+                images: Optional[Sequence[np.ndarray]] = None) -> None:
+        """Attach per-call information to a collated batch: DocSAM's class
+        names, the BGR page ``images`` (as RGB ``crf_image``) for models
+        with a dense CRF."""
+        if images is not None and self.needs_page_image():
+            for sample, img in zip(data['data_samples'], images):
+                sample.set_metainfo(
+                    dict(crf_image=np.ascontiguousarray(img[..., ::-1])))
         if self.name != 'docsam':
             return
         names = self.prompt(classes)

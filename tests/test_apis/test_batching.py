@@ -4,7 +4,8 @@ import threading
 import pytest
 import torch
 
-from docseg_mm.apis.batching import ShapeBatcher, input_key, prefetch
+from docseg_mm.apis.batching import (ShapeBatcher, input_key, pad_divisor,
+                                     prefetch)
 
 
 def item(h, w):
@@ -16,6 +17,27 @@ def test_input_key_pads_like_the_preprocessor():
     assert input_key(item(384, 288), 32) == (3, 384, 288)
     assert input_key(item(385, 288), 32) == (3, 416, 288)
     assert input_key(item(5, 7), 1) == (3, 5, 7)
+
+
+def test_pad_divisor_of_mmdet_and_mmseg_preprocessors():
+    from mmdet.models.data_preprocessors import DetDataPreprocessor
+    from mmseg.models.data_preprocessor import SegDataPreProcessor
+    from torch import nn
+
+    def model(pre):
+        m = nn.Module()
+        m.data_preprocessor = pre
+        return m
+
+    # mmdet pads every batch to its divisor: pages of one padded size batch
+    assert pad_divisor(model(DetDataPreprocessor(pad_size_divisor=32))) == 32
+    # mmseg pads nothing at test time and refuses unequal sizes, whatever
+    # its (training) size_divisor
+    seg = SegDataPreProcessor(size_divisor=16)
+    assert pad_divisor(model(seg)) == 1
+    with pytest.raises(AssertionError, match='should be the same'):
+        seg(dict(inputs=[torch.zeros(3, 30, 16), torch.zeros(3, 32, 16)],
+                 data_samples=None), training=False)
 
 
 def test_shape_batcher_groups_equal_shapes():

@@ -352,8 +352,12 @@ class SLRNet(EncoderDecoder):
     @staticmethod
     def _crf_image(sample: SegDataSample,
                    size: Tuple[int, int]) -> np.ndarray:
+        # an in-memory page (the inferencer's PDF pages and arrays have no
+        # image file) wins over the file
+        img = sample.metainfo.get('crf_image')
         path = sample.metainfo.get('img_path')
-        img = mmcv.imread(path, channel_order='rgb') if path else None
+        if img is None and path:
+            img = mmcv.imread(path, channel_order='rgb')
         if img is None:
             raise FileNotFoundError(f'CRF: cannot read the image {path}')
         if img.shape[:2] != tuple(size):
