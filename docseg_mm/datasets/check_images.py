@@ -121,8 +121,12 @@ def check_one_image(item: dict, loader: LoadDocImageFromFile
         expected = (int(round(results['height'])),
                     int(round(results['width']))) \
             if 'height' in results and 'width' in results else None
-        apply = choose_orientation(loader.exif_orientation, header,
-                                   expected, item['img_path'])
+        try:
+            apply = choose_orientation(loader.exif_orientation, header,
+                                       expected, item['img_path'])
+        except ImageOrientationError as e:  # not reached by the loader
+            return problems + [_problem('ambiguous_exif_orientation', item,
+                                        str(e))], digest
         h, w = oriented_hw(header, apply)
         problems.append(_problem(
             'exif_orientation', item,

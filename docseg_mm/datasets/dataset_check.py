@@ -1,5 +1,5 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-"""Check a config's dataset before a long run (``tools/misc/check_dataset.py``).
+"""Check a config's dataset before a long run (tools/misc/check_dataset.py).
 
 The dataset of a split is built as the config says, without its pipeline,
 and checked whole: every annotation of a COCO file (:mod:`.check_coco`),

@@ -143,9 +143,10 @@ def main(argv=None) -> None:
               f'tracemalloc peak {r["traced_mb"]:.0f} MiB, '
               f'{r["seconds"] * 1000:.0f} ms/sample')
     full, red = results['full'], results['reduced']
-    print(f'ratio full/reduced: peak RSS {full["rss_mb"] / max(red["rss_mb"], 1e-3):.1f}x, '
-          f'tracemalloc {full["traced_mb"] / max(red["traced_mb"], 1e-3):.1f}x, '
-          f'time {full["seconds"] / red["seconds"]:.1f}x')
+    rss = full['rss_mb'] / max(red['rss_mb'], 1e-3)
+    traced = full['traced_mb'] / max(red['traced_mb'], 1e-3)
+    print(f'ratio full/reduced: peak RSS {rss:.1f}x, tracemalloc '
+          f'{traced:.1f}x, time {full["seconds"] / red["seconds"]:.1f}x')
 
 
 if __name__ == '__main__':
