@@ -16,7 +16,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import mmengine.fileio as fileio
+import numpy as np
 from mmengine.utils import ProgressBar
 
 from .transforms.loading import LoadDocImageFromFile
@@ -79,18 +81,22 @@ def check_one_image(item: dict, loader: LoadDocImageFromFile
 
     Args:
         item (dict): ``img_path``, optional ``img_id``, ``height`` and
-            ``width`` (the annotation size; absent for unlabelled pages).
+            ``width`` (the annotation size; absent for unlabelled pages)
+            and ``seg_map_path`` (a semantic mask).
         loader (LoadDocImageFromFile): The configured loader (raising
             mode).
 
     Returns:
         tuple[list[dict], str | None]: Problems (``missing_image``,
         ``unreadable_image``, ``size_mismatch``,
-        ``ambiguous_exif_orientation``, ``exif_orientation``) and the
+        ``ambiguous_exif_orientation``, ``exif_orientation``; for items
+        with ``seg_map_path``: ``missing_seg_map``, ``unreadable_seg_map``,
+        ``seg_map_size_mismatch``) and the
         file's sha1 (None when it cannot be read).
     """
     results = {k: item[k] for k in ('img_path', 'img_id', 'height', 'width')
                if item.get(k) is not None}
+    out: dict = {}
     try:
         content = fileio.get(item['img_path'],
                              backend_args=loader.backend_args)
@@ -115,6 +121,9 @@ def check_one_image(item: dict, loader: LoadDocImageFromFile
     except Exception as e:  # ImageLoadError and whatever a decoder raises
         problems.append(_problem('unreadable_image', item,
                                  f'{type(e).__name__}: {e}'))
+    if not problems and item.get('seg_map_path'):
+        problems += _check_seg_map(item, out['img'].shape[:2],
+                                   loader.backend_args)
     header = probe_image(content)
     if header is not None and header.orientation != 1 and not any(
             p['problem'] == 'ambiguous_exif_orientation' for p in problems):
@@ -136,6 +145,30 @@ def check_one_image(item: dict, loader: LoadDocImageFromFile
             f'as {w}x{h} (w x h), stored {header.width}x{header.height} '
             f'(exif_orientation={loader.exif_orientation!r})'))
     return problems, digest
+
+
+def _check_seg_map(item: dict, hw: Tuple[int, int],
+                   backend_args: Optional[dict]) -> List[Problem]:
+    """A semantic mask must decode and be sized like its page."""
+    path = str(item['seg_map_path'])
+    entry = dict(item, img_path=path)
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        return [_problem('missing_seg_map', entry,
+                         f'mask of {item["img_path"]!r} not found')]
+    mask = cv2.imdecode(np.frombuffer(content, np.uint8),
+                        cv2.IMREAD_UNCHANGED)
+    if mask is None:
+        return [_problem('unreadable_seg_map', entry,
+                         f'mask of {item["img_path"]!r} cannot be decoded '
+                         f'({len(content)} bytes)')]
+    if tuple(mask.shape[:2]) != tuple(hw):
+        return [_problem('seg_map_size_mismatch', entry,
+                         f'mask is {mask.shape[1]}x{mask.shape[0]} (w x h) '
+                         f'but its page {item["img_path"]!r} is '
+                         f'{hw[1]}x{hw[0]}')]
+    return []
 
 
 def check_images(items: Sequence[dict],

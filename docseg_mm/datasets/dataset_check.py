@@ -30,7 +30,8 @@ from .coco_doc import CocoDocDataset
 ERRORS = frozenset({
     'annotation_file', 'invalid_image_entry', 'invalid_annotation',
     'rle_size_mismatch', 'missing_image', 'unreadable_image',
-    'size_mismatch', 'ambiguous_exif_orientation', 'dataset_error'
+    'size_mismatch', 'ambiguous_exif_orientation', 'dataset_error',
+    'missing_seg_map', 'unreadable_seg_map', 'seg_map_size_mismatch'
 })
 #: Image problems a loader in skip mode skips (then warnings).
 IMAGE_ERRORS = frozenset({
@@ -203,7 +204,8 @@ def _data_items(dataset: Any) -> List[dict]:
         info = dataset.get_data_info(i)
         if info.get('img_path'):
             items.append({k: info.get(k) for k in
-                          ('img_path', 'img_id', 'height', 'width')})
+                          ('img_path', 'img_id', 'height', 'width',
+                           'seg_map_path')})
     return items
 
 

@@ -181,3 +181,25 @@ def test_unknown_split():
     with pytest.raises(KeyError, match='test_dataloader'):
         check_dataset(Config(dict(train_dataloader=dict(dataset=dict()))),
                       'test')
+
+
+def test_semantic_masks_decoded_and_sized(tmp_path):
+    ds = make_tiny_dataset(
+        dict(type='DocSemSegDataset', ann_file='SEM/train.txt',
+             data_prefix=dict(img_path='PNG/', seg_map_path='SEM/'),
+             pipeline=[dict(type='LoadDocImageFromFile')]), str(tmp_path))
+    report = check_dataset(_cfg(ds), progress=False)
+    assert report['errors'] == 0 and report['images'] >= 3
+    masks = sorted(n for n in os.listdir(tmp_path / 'SEM')
+                   if n.endswith('.png'))
+    Image.fromarray(np.zeros((7, 5), np.uint8)).save(tmp_path / 'SEM' /
+                                                     masks[0])
+    (tmp_path / 'SEM' / masks[1]).write_bytes(b'not a png')
+    os.remove(tmp_path / 'SEM' / masks[2])
+    report = check_dataset(_cfg(ds), progress=False)
+    found = {(p, s, f) for p, s, f, _ in _found(report)}
+    assert found == {('seg_map_size_mismatch', 'error', masks[0]),
+                     ('unreadable_seg_map', 'error', masks[1]),
+                     ('missing_seg_map', 'error', masks[2])}
+    assert '5x7 (w x h)' in [p['message'] for p in report['problems']
+                              if p['problem'] == 'seg_map_size_mismatch'][0]
