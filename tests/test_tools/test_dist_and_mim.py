@@ -147,7 +147,7 @@ def _toy_run(work_dir, batch_size, launcher):
         cfg=dict(model_wrapper_cfg=dict(type='MMDistributedDataParallel',
                                         device_ids=None)),
         randomness=dict(seed=0, deterministic=True),
-        default_scope='mmengine')
+        default_scope='docseg_mm')
     runner.train()
     net = runner.model.module.net if hasattr(runner.model, 'module') \
         else runner.model.net
@@ -184,8 +184,13 @@ def test_two_process_ddp_matches_one_process_doubled_batch(tmp_path):
     ddp_dir = str(tmp_path / 'ddp')
     run_workers(_ddp_worker, (2, port, ddp_dir), nprocs=2, timeout=240)
     ddp = torch.load(osp.join(ddp_dir, 'ddp.pt'))
-    single_losses, single_weights = _toy_run(str(tmp_path / 'one'), 4,
-                                             'none')
+    import multiprocessing
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:  # in this process: the Runner sets the start method globally
+        single_losses, single_weights = _toy_run(str(tmp_path / 'one'), 4,
+                                                 'none')
+    finally:
+        multiprocessing.set_start_method(method, force=True)
     assert len(ddp['losses']) == len(single_losses) == DDP_ITERS
     # the curve goes down (it is a training run, not a constant)
     assert single_losses[-1] < 0.8 * single_losses[0]
