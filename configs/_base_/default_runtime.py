@@ -6,7 +6,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='mmdet.DetVisualizationHook'))
+    visualization=dict(type='mmdet.DetVisualizationHook'),
+    # RNG states in checkpoints: a resumed run continues like the
+    # uninterrupted one (exactly, with randomness.deterministic=True)
+    rng_state=dict(type='RNGStateHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import torch
+
 from .conftest import REPO, run_tool, tool_env, write_tiny_config
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -48,19 +50,28 @@ def test_train_then_test_writes_metrics_pictures_and_predictions(
 
 
 def test_killed_training_resumes_from_last_checkpoint(tmp_path, tiny_data):
+    """SIGKILL mid-run, ``--resume``: the same weights as an uninterrupted
+    run (deterministic mode; Mask R-CNN's RPN/RoI samplers draw from the
+    global torch RNG, restored by RNGStateHook)."""
     config = write_tiny_config(str(tmp_path / 'tiny_resume.py'), tiny_data,
                                iters=10)
+    with open(config, 'a') as f:
+        f.write('randomness = dict(seed=0, deterministic=True)\n')
     work = str(tmp_path / 'work')
     proc = subprocess.Popen(
         [sys.executable, TRAIN, config, '--work-dir', work], cwd=REPO,
         env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     deadline = time.time() + 300
-    while not osp.isfile(osp.join(work, 'iter_4.pth')):
+    last_file = osp.join(work, 'last_checkpoint')
+    # kill once mmengine has finished a checkpoint of iteration >= 4 (the
+    # last_checkpoint pointer is written after the file)
+    while not (osp.isfile(last_file) and
+               open(last_file).read().strip().endswith(
+                   ('iter_4.pth', 'iter_6.pth', 'iter_8.pth'))):
         assert proc.poll() is None, 'training ended before it was killed'
         assert time.time() < deadline
         time.sleep(0.05)
-    time.sleep(0.5)  # let the checkpoint file be completely written
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not osp.isfile(osp.join(work, 'iter_10.pth'))
@@ -76,3 +87,19 @@ def test_killed_training_resumes_from_last_checkpoint(tmp_path, tiny_data):
     assert 'Iter(train) [ 1/10]' not in log
     assert f'Iter(train) [{done + 1:>2}/10]' in log
     assert checkpoint_iter(osp.join(work, 'iter_10.pth')) == 10
+
+    # the same 10 iterations without interruption
+    straight = str(tmp_path / 'straight')
+    run_tool([sys.executable, TRAIN, config, '--work-dir', straight])
+    from docseg_mm.utils import load_checkpoint_file
+    resumed = load_checkpoint_file(osp.join(work, 'iter_10.pth'))
+    uninterrupted = load_checkpoint_file(osp.join(straight, 'iter_10.pth'))
+    a, b = resumed['state_dict'], uninterrupted['state_dict']
+    assert a.keys() == b.keys()
+    differing = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not differing, f'{len(differing)} tensors differ, e.g. ' \
+        f'{differing[:3]}: max |diff| ' \
+        f'{max((a[k] - b[k]).abs().max().item() for k in differing)}'
+    # and training did move the weights away from the resumed checkpoint
+    at_kill = load_checkpoint_file(last)['state_dict']
+    assert any(not torch.equal(at_kill[k], a[k]) for k in a)
