@@ -17,6 +17,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import docseg_mm.engine  # noqa: F401
     import docseg_mm.evaluation  # noqa: F401
     import docseg_mm.models  # noqa: F401
+    import docseg_mm.visualization  # noqa: F401
 
     if not init_default_scope:
         return
