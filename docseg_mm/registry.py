@@ -79,7 +79,6 @@ METRICS = Registry('metric', parent=MMENGINE_METRICS, scope=SCOPE,
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope=SCOPE,
                      locations=['docseg_mm.evaluation'])
 
-# No visualizer of our own yet: configs use mmdet / mmseg / mmpretrain ones
-# by prefix (``mmdet.DetLocalVisualizer``).
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope=SCOPE)
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope=SCOPE,
+                       locations=['docseg_mm.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, scope=SCOPE)

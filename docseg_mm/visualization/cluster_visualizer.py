@@ -67,3 +67,22 @@ class ClusterSegLocalVisualizer(SegLocalVisualizer):
             mmcv.imwrite(mmcv.rgb2bgr(drawn), out_file)
         else:
             self.add_image(name, drawn, step)
+
+    def _get_center_loc(self, mask: np.ndarray) -> np.ndarray:
+        """Label position of a class mask, as mmseg's, without its sort.
+
+        mmseg sorts the ``np.argwhere`` coordinates in Python (about 4 s a
+        page-sized panel, most of ``--show-dir``'s time), although
+        ``np.argwhere`` already returns them row-major. The result is the
+        same: the middle pixel of the first row with the most mask pixels.
+
+        Args:
+            mask (np.ndarray): ``(H, W)`` mask, 1 inside.
+
+        Returns:
+            np.ndarray: ``[x, y]``.
+        """
+        inside = mask == 1
+        y = int(inside.sum(axis=1).argmax())
+        xs = np.flatnonzero(inside[y])
+        return np.array([xs[len(xs) // 2], y])
