@@ -174,7 +174,7 @@ val_evaluator = dict(
     type='PerDatasetMetric',
     dataset_metrics=[
         dict(type='DocCocoMetric', metric=['bbox', 'segm'],
-             max_dets=(40, 400, 4000)),
+             max_dets=(40, 400, 4000), backend='faster_coco_eval'),
         dict(type='MultiLabelIoUMetric'),
         dict(type='MeanF1Metric'),
     ])

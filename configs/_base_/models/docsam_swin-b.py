@@ -81,7 +81,11 @@ model = dict(
         nms_iou=0.25,
         merge_nms_iou=0.5,
         thumb_score_factor=0.75,
-        border_score_factor=0.5))
+        border_score_factor=0.5,
+        border_margin=4,
+        # True: the original's literal border rule (every window edge
+        # counts, also those on the image border)
+        faithful_border=False))
 
 # Some parameters are kept only so released checkpoints load (e.g. the
 # unused pixel_feat_reducer), as in the original's DDP setting.

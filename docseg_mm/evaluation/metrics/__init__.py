@@ -1,6 +1,7 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
 from .cluster_iou import (MatchedClusterIoUMetric, PerImageClusterIoUMetric,
                           matched_iou)
+from .coco_metric import CocoMetric
 from .doc_coco_metric import DocCocoMetric, summarize_coco_eval
 from .kmeans_cluster import KMeansClusterMetric
 from .maf_metric import MeanF1Metric, mean_f1_over_iou
@@ -12,7 +13,7 @@ from .text_recog_metric import (TextRecogMetric,
 __all__ = [
     'MatchedClusterIoUMetric', 'PerImageClusterIoUMetric', 'matched_iou',
     'KMeansClusterMetric',
-    'DocCocoMetric', 'summarize_coco_eval', 'MeanF1Metric',
+    'CocoMetric', 'DocCocoMetric', 'summarize_coco_eval', 'MeanF1Metric',
     'mean_f1_over_iou', 'MultiLabelIoUMetric', 'PerDatasetMetric',
     'TextRecogMetric', 'normalize_ignore_case_symbol'
 ]

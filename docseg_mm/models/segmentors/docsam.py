@@ -24,7 +24,9 @@ DEFAULT_TEST_CFG = dict(
     batch_size=16,
     merge_nms_iou=0.5,
     thumb_score_factor=0.75,
-    border_score_factor=0.5)
+    border_score_factor=0.5,
+    border_margin=4,
+    faithful_border=False)
 
 #: One image's results: instances and (C - 1, H, W) bool semantic masks.
 Result = Tuple[InstanceData, Tensor]
@@ -56,10 +58,16 @@ class DocSAM(BaseDetector):
         test_cfg (dict, optional): ``mode`` ('whole' or 'slide'),
             ``patch_size``, ``stride``, ``batch_size`` (images or patches
             per forward), ``merge_nms_iou``, ``thumb_score_factor``,
-            ``border_score_factor``, and the head's post-processing keys
+            ``border_score_factor``, ``border_margin`` (px, defaults to 4),
+            ``faithful_border`` and the head's post-processing keys
             (``score_thr``, ``mask_thr``, ``nms_iou`` per patch,
-            ``max_per_img``). Defaults to whole-image prediction with the
-            original's thresholds.
+            ``max_per_img``). ``faithful_border`` picks the rule that
+            down-weights window instances near a window edge: False counts
+            only window edges inside the image, True the original's literal
+            rule (every window edge, comparisons on the inclusive mask box;
+            see :func:`merge_slide_instances`). Defaults to whole-image
+            prediction with the original's thresholds and
+            ``faithful_border=False``.
         data_preprocessor (dict, optional): Defaults to None.
         init_cfg (dict, optional): Defaults to None.
     """
@@ -202,7 +210,9 @@ class DocSAM(BaseDetector):
             (h, w),
             thumb_score_factor=cfg['thumb_score_factor'],
             border_score_factor=cfg['border_score_factor'],
-            nms_iou=cfg['merge_nms_iou'])
+            border_margin=int(cfg['border_margin']),
+            nms_iou=cfg['merge_nms_iou'],
+            faithful=bool(cfg['faithful_border']))
         sem = merge_slide_semantic(
             results[0][1], [(box, r[1]) for box, r in zip(windows,
                                                           results[1:])],

@@ -282,3 +282,78 @@ def test_slide_windows_are_padded_by_the_data_preprocessor():
         assert (window[:, 30:] == 7).all() and (window[:, :, 40:] == 7).all()
     assert (seen[0][0][:, 40:] == 7).all() and (seen[0][0][:, :, 40:] == 7
                                                  ).all()
+
+
+def _rect_instances(rects, score, size):
+    """Instances from (y1, y2, x1, x2) rectangles, label i for rect i."""
+    masks = torch.zeros(len(rects), *size, dtype=torch.bool)
+    for i, (y1, y2, x1, x2) in enumerate(rects):
+        masks[i, y1:y2, x1:x2] = True
+    return InstanceData(
+        masks=masks,
+        scores=torch.full((len(rects), ), score),
+        labels=torch.arange(len(rects)),
+        bboxes=torch.tensor([[r[2], r[0], r[3], r[1]] for r in rects],
+                            dtype=torch.float32).reshape(-1, 4))
+
+
+@pytest.mark.parametrize('faithful, margin, expected', [
+    (False, 4, [0.8, 0.4, 0.8]),
+    (True, 4, [0.4, 0.8, 0.8]),
+    (False, 12, [0.8, 0.4, 0.8]),
+    (True, 12, [0.4, 0.4, 0.4]),
+])
+def test_slide_border_rule_from_test_cfg(monkeypatch, faithful, margin,
+                                         expected):
+    """``test_cfg.faithful_border`` / ``border_margin`` decide which window
+    instances are down-weighted (x ``border_score_factor``).
+
+    A 64 x 96 page, 64 x 64 windows at stride 32: windows x in [0, 64) and
+    [32, 96). Hand-built predictions of the first window (score 0.8):
+    0: rows 20-29, cols 0-9 (on the image's left border);
+    1: rows 40-49, cols 50-60 (3 empty columns before the window's right
+       edge at 64, inside the image; inclusive right = 60);
+    2: rows 5-14, cols 20-29 (5 rows below the top, an image border).
+    Default rule: only edges inside the image count, distance = empty
+    columns/rows: 1 is 3 < margin from the right edge; 0 and 2 touch only
+    image borders. Original rule: x1 < m or y1 < m or x2_incl > 64 - m or
+    y2_incl > 64 - m: m=4 -> 0 (x1=0); 1 is not (60 > 60 false);
+    m=12 -> all three (0: x1=0, 1: 60 > 52, 2: y1=5).
+    """
+    model = tiny_docsam(
+        test_cfg=dict(
+            mode='slide',
+            patch_size=(64, 64),
+            stride=(32, 32),
+            border_score_factor=0.5,
+            border_margin=margin,
+            faithful_border=faithful)).eval()
+    rects = [(20, 30, 0, 10), (40, 50, 50, 61), (5, 15, 20, 30)]
+    empty = _rect_instances([], 0.0, (64, 96))
+    window = _rect_instances(rects, 0.8, (64, 64))
+    seen = []
+
+    def fake_predict_patches(patches, class_names, out_shapes):
+        seen.append(list(out_shapes))
+        sem = [torch.zeros(2, *s, dtype=torch.bool) for s in out_shapes]
+        insts = [empty, window, _rect_instances([], 0.0, (64, 64))]
+        return list(zip(insts, sem))
+
+    monkeypatch.setattr(model, '_predict_patches', fake_predict_patches)
+    out = model.predict(
+        torch.zeros(1, 3, 64, 96), [make_sample(SET_B, (64, 96))])
+    assert seen == [[(64, 96), (64, 64), (64, 64)]]
+    inst = out[0].pred_instances
+    scores = dict(zip(inst.labels.tolist(), inst.scores.tolist()))
+    assert scores == pytest.approx(dict(enumerate(expected)))
+    # pasted at the window offset (the first window starts at x = 0)
+    assert torch.equal(inst.masks[inst.labels == 1][0, :, :64],
+                       window.masks[1])
+
+
+def test_border_rule_defaults_in_base_config():
+    cfg = Config.fromfile(MODEL_CFG).model.test_cfg
+    assert cfg.faithful_border is False and cfg.border_margin == 4
+    model = tiny_docsam()
+    assert model.test_cfg['faithful_border'] is False
+    assert model.test_cfg['border_margin'] == 4
