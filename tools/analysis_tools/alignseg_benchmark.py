@@ -31,11 +31,10 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
+from docseg_mm.engine.benchmark import PeakMemory, timed
 from docseg_mm.evaluation import KMeansClusterMetric
 from docseg_mm.registry import MODELS
 from docseg_mm.utils import register_all_modules
-
-from benchmark import PeakMemory, timed  # noqa: E402 (sibling script)
 
 
 def parse_args() -> argparse.Namespace:
