@@ -10,9 +10,10 @@ from mmpretrain.structures import DataSample
 
 from docseg_mm.registry import MODELS
 from ..utils import window_pool
+from ..utils.param_only_ema import ParameterOnlyUpdateMixin
 
 
-class DiGMomentumEMA(CosineEMA):
+class DiGMomentumEMA(ParameterOnlyUpdateMixin, CosineEMA):
     """DiG's momentum branch: a cosine-scheduled EMA of the parameters only.
 
     DiG (``MoCo_ViT._update_momentum_encoder``, as MoCo v3) updates
@@ -43,22 +44,6 @@ class DiGMomentumEMA(CosineEMA):
         """``averaged = averaged * m + source * (1 - m)`` (DiG's update)."""
         m = self.dig_momentum(steps)
         averaged_param.copy_(averaged_param * m + source_param * (1. - m))
-
-    def update_parameters(self, model: nn.Module) -> None:
-        """Update the averaged parameters from ``model``'s parameters;
-        the buffers are copied at the first update only."""
-        src = dict(model.named_parameters())
-        if self.steps == 0:
-            for key, p_avg in self.avg_parameters.items():
-                p_avg.data.copy_(src[key].data)
-            for b_avg, b_src in zip(self.module.buffers(), model.buffers()):
-                b_avg.data.copy_(b_src.data.to(b_avg.device))
-        elif self.steps % self.interval == 0:
-            for key, p_avg in self.avg_parameters.items():
-                if p_avg.dtype.is_floating_point:
-                    self.avg_func(p_avg.data,
-                                  src[key].data.to(p_avg.device), self.steps)
-        self.steps += 1
 
 
 @MODELS.register_module()

@@ -9,39 +9,12 @@ from mmpretrain.structures import DataSample
 
 from docseg_mm.registry import MODELS
 from ..utils import masked_average_pool
+from ..utils.param_only_ema import ParameterOnlyUpdateMixin
 
 
-class _ParameterOnlyUpdate:
-    """Mixin for mmengine averaged models: the update touches parameters
-    only (lightly's ``update_momentum``, which the original calls).
-
-    mmengine's ``update_buffers=False`` copies the source's buffers into the
-    averaged model at every update; here the averaged model's buffers (the
-    momentum branch's BatchNorm statistics) evolve only through its own
-    forward passes, as in the original. The first update copies parameters
-    and buffers (the original's momentum branch starts as a deep copy of
-    the online branch).
-    """
-
-    def update_parameters(self, model: nn.Module) -> None:
-        """Update the averaged parameters from ``model``'s parameters."""
-        src = dict(model.named_parameters())
-        if self.steps == 0:
-            for key, p_avg in self.avg_parameters.items():
-                p_avg.data.copy_(src[key].data)
-            for b_avg, b_src in zip(self.module.buffers(), model.buffers()):
-                b_avg.data.copy_(b_src.data.to(b_avg.device))
-        elif self.steps % self.interval == 0:
-            for key, p_avg in self.avg_parameters.items():
-                if p_avg.dtype.is_floating_point:
-                    self.avg_func(p_avg.data,
-                                  src[key].data.to(p_avg.device), self.steps)
-        self.steps += 1
-
-
-class MomentumEMA(_ParameterOnlyUpdate, ExponentialMovingAverage):
+class MomentumEMA(ParameterOnlyUpdateMixin, ExponentialMovingAverage):
     """``ExponentialMovingAverage`` of the parameters only (see
-    :class:`_ParameterOnlyUpdate`), computed as lightly's
+    :class:`ParameterOnlyUpdateMixin`), computed as lightly's
     ``update_momentum`` (``avg * (1 - m) + src * m``, bit for bit; mmengine
     uses ``lerp_``, which rounds differently)."""
 
@@ -52,9 +25,9 @@ class MomentumEMA(_ParameterOnlyUpdate, ExponentialMovingAverage):
                              source_param * self.momentum)
 
 
-class MomentumCosineEMA(_ParameterOnlyUpdate, CosineEMA):
+class MomentumCosineEMA(ParameterOnlyUpdateMixin, CosineEMA):
     """mmpretrain ``CosineEMA`` of the parameters only (see
-    :class:`_ParameterOnlyUpdate`)."""
+    :class:`ParameterOnlyUpdateMixin`)."""
 
 
 @MODELS.register_module()

@@ -7,6 +7,7 @@ from .mask_dilation import dilate_resize
 from .mask_nms import mask_nms
 from .mask_pool import masked_average_pool
 from .pamr import pamr, pamr_affinity
+from .param_only_ema import ParameterOnlyUpdateMixin
 from .point_sample_grid import jittered_grid_points, sample_points
 from .query_selection import gather_queries, select_queries
 from .separable_roi_align import roi_align_weights, separable_roi_align
@@ -32,6 +33,6 @@ __all__ = [
     'max_onehot',
     'onehot_to_label', 'pseudo_labels_absolute', 'pseudo_labels_relative',
     'select_classes',
-    'beam_search', 'window_pool',
+    'beam_search', 'window_pool', 'ParameterOnlyUpdateMixin',
     'separable_roi_align', 'roi_align_weights', 'dilate_resize'
 ]
