@@ -85,6 +85,7 @@ def check_prediction(model, sample) -> None:
     elif 'pred_text' in sample:
         assert isinstance(sample.pred_text.item, str)
         assert sample.gt_text.item in ('ab', 'Cd1', 'xyz', 'Q!')
+        assert sample.dataset_name  # per-benchmark metrics group by it
     else:
         raise AssertionError(f'no prediction in {sample.keys()}')
 
@@ -128,6 +129,7 @@ def test_config(path, tmp_path):
             losses = model.train_step(batch, optim_wrapper)
             assert losses and all(torch.isfinite(v).all()
                                   for v in losses.values()), losses
+            assert any(k.startswith('loss') for k in losses), losses
             changed = [n for n, p in model.named_parameters()
                        if n in before and not torch.equal(p, before[n])]
             assert changed, 'the training step changed no weight'
