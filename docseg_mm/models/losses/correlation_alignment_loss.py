@@ -36,9 +36,9 @@ class CorrelationAlignmentLoss(nn.Module):
     """AlignSeg's prototype-image correlation alignment loss.
 
     For a global crop ``g`` and a local crop ``l``, with
-    ``S = softmax_K(max(cos(F_g, Q_g), 0)) softmax_K(max(cos(F_l, Q_l), 0))^T``
-    (no temperature) and the centred feature correlation ``Corr`` (no
-    gradient, :func:`centred_correlation`)::
+    ``S = P_g P_l^T`` with ``P = softmax_K(max(cos(F, Q), 0) / T)`` (the
+    original has no temperature: ``T = 1``) and the centred feature
+    correlation ``Corr`` (no gradient, :func:`centred_correlation`)::
 
         loss = loss_weight * sum_{(a, j): fg_g[a] and fg_l[j]}
                -S[a, j] * (Corr[a, j] - negative_pressure)
@@ -50,13 +50,23 @@ class CorrelationAlignmentLoss(nn.Module):
         negative_pressure (float): ``b``: 0.11 for PVOC, 0.10 for COCO-Stuff.
             Defaults to 0.11.
         loss_weight (float): Defaults to 0.15.
+        temperature (float): Not in the original (which has none, i.e. 1):
+            the clamped cosines are divided by it before the softmax over
+            the prototypes. Cosines lie in [0, 1], so with 1 the assignment
+            of a token can be at most e times more likely to one prototype
+            than to another, and ``S`` stays close to uniform. Defaults to
+            1.0.
     """
 
     def __init__(self, negative_pressure: float = 0.11,
-                 loss_weight: float = 0.15) -> None:
+                 loss_weight: float = 0.15,
+                 temperature: float = 1.0) -> None:
         super().__init__()
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
         self.negative_pressure = negative_pressure
         self.loss_weight = loss_weight
+        self.temperature = temperature
 
     def forward(self, tokens_g: torch.Tensor, tokens_l: torch.Tensor,
                 queries_g: torch.Tensor, queries_l: torch.Tensor,
@@ -83,8 +93,9 @@ class CorrelationAlignmentLoss(nn.Module):
                                 _norm(queries_g))
         assign_l = torch.einsum('bmc,bkc->bmk', _norm(tokens_l),
                                 _norm(queries_l))
+        t = self.temperature
         sim = torch.einsum('bnk,bmk->bnm',
-                           assign_g.clamp(min=0).softmax(dim=-1),
-                           assign_l.clamp(min=0).softmax(dim=-1))
+                           (assign_g.clamp(min=0) / t).softmax(dim=-1),
+                           (assign_l.clamp(min=0) / t).softmax(dim=-1))
         loss = (-sim * (corr - self.negative_pressure))[mask].sum()
         return self.loss_weight * loss

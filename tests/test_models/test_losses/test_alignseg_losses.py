@@ -2,6 +2,7 @@
 """AlignSeg's two losses against computations written out here."""
 import math
 
+import pytest
 import torch
 
 from docseg_mm.models import CorrelationAlignmentLoss, QueryContrastiveLoss
@@ -16,8 +17,9 @@ def _softmax(v):
     return [x / sum(e) for x in e]
 
 
-def reference_corr_loss(tg, tl, qg, ql, fg_g, fg_l, b_neg, coef):
-    """criterion.py step by step, with Python loops."""
+def reference_corr_loss(tg, tl, qg, ql, fg_g, fg_l, b_neg, coef, temp=1.):
+    """criterion.py step by step, with Python loops (``temp`` divides the
+    clamped cosines; the original has none, i.e. 1)."""
     bsz, n, m, k = tg.shape[0], tg.shape[1], tl.shape[1], qg.shape[1]
     corr = [[[_cos(tg[b, a], tl[b, j]) for j in range(m)] for a in range(n)]
             for b in range(bsz)]
@@ -29,10 +31,10 @@ def reference_corr_loss(tg, tl, qg, ql, fg_g, fg_l, b_neg, coef):
     new_mean = sum(sum(sum(r) for r in c) for c in corr) / (bsz * n * m)
     total = 0.
     for b in range(bsz):
-        pg = [_softmax([max(_cos(tg[b, a], qg[b, q]), 0) for q in range(k)])
-              for a in range(n)]
-        pl = [_softmax([max(_cos(tl[b, j], ql[b, q]), 0) for q in range(k)])
-              for j in range(m)]
+        pg = [_softmax([max(_cos(tg[b, a], qg[b, q]), 0) / temp
+                        for q in range(k)]) for a in range(n)]
+        pl = [_softmax([max(_cos(tl[b, j], ql[b, q]), 0) / temp
+                        for q in range(k)]) for j in range(m)]
         for a in range(n):
             for j in range(m):
                 if fg_g[b, a] and fg_l[b, j]:
@@ -53,6 +55,35 @@ def test_correlation_loss_closed_form():
     loss = CorrelationAlignmentLoss(0.11, 0.15)(t, t, q, q, fg, fg)
     expected = 0.15 * -(e**2 + 1) / (e + 1)**2 * (1 - 0.11)
     assert math.isclose(float(loss), expected, rel_tol=1e-6)
+
+
+def test_correlation_loss_temperature_closed_form():
+    # As above with T = 0.25: softmax over (1 / T, 0) = (e^4, 1) / (e^4 + 1),
+    # S = (e^8 + 1) / (e^4 + 1)^2.
+    e4 = math.exp(4.)
+    t = torch.tensor([[[1., 0.]]])
+    q = torch.tensor([[[1., 0.], [0., 1.]]])
+    fg = torch.ones(1, 1, dtype=torch.bool)
+    loss = CorrelationAlignmentLoss(0.5, 0.15, temperature=0.25)(t, t, q, q,
+                                                                fg, fg)
+    expected = 0.15 * -(e4**2 + 1) / (e4 + 1)**2 * (1 - 0.5)
+    assert math.isclose(float(loss), expected, rel_tol=1e-6)
+
+
+def test_correlation_loss_temperature_matches_loops():
+    g = torch.Generator().manual_seed(1)
+    tg, tl = torch.randn(2, 5, 8, generator=g), torch.randn(2, 4, 8,
+                                                             generator=g)
+    qg, ql = torch.randn(2, 3, 8, generator=g), torch.randn(2, 3, 8,
+                                                            generator=g)
+    fg_g = torch.rand(2, 5, generator=g) > 0.3
+    fg_l = torch.rand(2, 4, generator=g) > 0.3
+    loss = CorrelationAlignmentLoss(0.4, 0.15, temperature=0.2)(
+        tg, tl, qg, ql, fg_g, fg_l)
+    ref = reference_corr_loss(tg, tl, qg, ql, fg_g, fg_l, 0.4, 0.15, 0.2)
+    assert math.isclose(float(loss), ref, rel_tol=1e-5, abs_tol=1e-6)
+    with pytest.raises(ValueError, match='temperature'):
+        CorrelationAlignmentLoss(temperature=0.)
 
 
 def test_correlation_loss_matches_loops_and_is_a_masked_sum():
