@@ -12,11 +12,11 @@
 set -euo pipefail
 WORK_DIR=${1:-work_dirs/alignseg_demo}
 cd "$(dirname "$0")/../.."
-SSL_CFG=configs/alignseg/selfdocseg_vit-t16_1xb8-200i_demo-unlabeled.py
+SSL_CFG=configs/alignseg/selfdocseg_vit-t16_1xb8-60i_demo-unlabeled.py
 CFG=configs/alignseg/alignseg_vit-t16-selfdocseg-pre_1xb16-200i_demo-doc-pages.py
 SSL_DIR=$WORK_DIR/selfdocseg_pretrain
 SEG_DIR=$WORK_DIR/alignseg
-VIT=$SSL_DIR/iter_200.pth
+VIT=$SSL_DIR/iter_60.pth
 
 python tools/misc/generate_demo_data.py --out data/demo
 for split in train val; do
@@ -39,15 +39,18 @@ for split in ('train', 'val'):
         f.write(''.join(n + '\n' for n in names))
 PY
 
+stage_done() { echo "== $1 took $SECONDS s"; SECONDS=0; }
+stage_done "data"
 echo "== 1/3 SelfDocSeg pretraining of the ViT on the unlabeled pages"
 python tools/train.py "$SSL_CFG" --work-dir "$SSL_DIR" --resume
-
+stage_done "1/3 pretraining"
 echo "== 2/3 AlignSeg training (no labels, frozen ViT)"
 python tools/train.py "$CFG" --work-dir "$SEG_DIR" --resume --no-validate \
     --cfg-options model.backbone.init_cfg.checkpoint="$VIT"
-
+stage_done "2/3 AlignSeg training"
 echo "== 3/3 evaluation: AlignSeg vs k-means on the same frozen ViT"
 python tools/test.py "$CFG" "$(cat "$SEG_DIR/last_checkpoint")" \
     --work-dir "$SEG_DIR" --show-dir vis \
     --cfg-options model.backbone.init_cfg.checkpoint="$VIT"
 python tools/misc/summarize_alignseg_demo.py "$SEG_DIR"
+stage_done "3/3 evaluation"

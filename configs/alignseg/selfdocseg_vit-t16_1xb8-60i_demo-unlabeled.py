@@ -3,8 +3,11 @@
 # pretrained with the toolkit's SelfDocSeg on the embedded unlabeled pages
 # (data/demo/unlabeled): BYOL on pseudo-layout objects plus layout-mask
 # prediction, the original recipe (pages resized, colour-augmented views),
-# at 224 x 288 for 200 iterations on CPU. The ViT is mmpretrain's
-# VisionTransformer, which AlignSeg's CLSAttentionViT extends, so its
+# at 224 x 288 for 60 iterations on CPU (about 2.5 min on 2 cores). The
+# first version trained 200 iterations; the k-means baseline on its tokens
+# scored about the same (23.2 / 12.7 vs 23.6 / 13.4 mIoU, protocols 1 / 2)
+# and both sides of the comparison use the same frozen ViT, so the shorter
+# schedule costs the demo nothing. The ViT is mmpretrain's VisionTransformer, which AlignSeg's CLSAttentionViT extends, so its
 # `backbone.*` weights load without conversion. SelfDocSeg never uses the
 # CLS token, so the AlignSeg demo takes the pseudo-layout mask as its
 # foreground hint instead of CLS attention.
@@ -41,19 +44,21 @@ model = dict(
     layout_head=dict(in_channels=384),
     feat_upsample=2)
 
-max_iters = 200
+max_iters = 60
+warmup_iters = 10
+train_cfg = dict(max_iters=max_iters)
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=20),
-    dict(type='CosineAnnealingLR', T_max=max_iters - 20, by_epoch=False,
-         begin=20, end=max_iters, eta_min=1e-5)
+         end=warmup_iters),
+    dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters,
+         by_epoch=False, begin=warmup_iters, end=max_iters, eta_min=1e-5)
 ]
 custom_hooks = []
 default_hooks = dict(
-    logger=dict(interval=25),
+    logger=dict(interval=10),
     checkpoint=dict(interval=max_iters))
 randomness = dict(seed=0)
