@@ -8,7 +8,10 @@
 #   4. evaluation on the val pages' masks: AlignSeg and k-means on the same
 #      frozen tokens under the three protocols, printed side by side.
 # Usage: tools/misc/run_alignseg_demo.sh WORK_DIR
-# Every training step resumes from its last checkpoint when run again.
+# A training step whose final checkpoint exists is skipped when run again
+# (resuming would still replay the data loader over every finished
+# iteration); otherwise it resumes from its last checkpoint. Delete WORK_DIR
+# to start over.
 set -euo pipefail
 WORK_DIR=${1:-work_dirs/alignseg_demo}
 cd "$(dirname "$0")/../.."
@@ -42,11 +45,15 @@ PY
 stage_done() { echo "== $1 took $SECONDS s"; SECONDS=0; }
 stage_done "data"
 echo "== 1/3 SelfDocSeg pretraining of the ViT on the unlabeled pages"
-python tools/train.py "$SSL_CFG" --work-dir "$SSL_DIR" --resume
+if [ ! -f "$VIT" ]; then
+    python tools/train.py "$SSL_CFG" --work-dir "$SSL_DIR" --resume
+fi
 stage_done "1/3 pretraining"
 echo "== 2/3 AlignSeg training (no labels, frozen ViT)"
-python tools/train.py "$CFG" --work-dir "$SEG_DIR" --resume --no-validate \
-    --cfg-options model.backbone.init_cfg.checkpoint="$VIT"
+if [ ! -f "$SEG_DIR/iter_200.pth" ]; then
+    python tools/train.py "$CFG" --work-dir "$SEG_DIR" --resume --no-validate \
+        --cfg-options model.backbone.init_cfg.checkpoint="$VIT"
+fi
 stage_done "2/3 AlignSeg training"
 echo "== 3/3 evaluation: AlignSeg vs k-means on the same frozen ViT"
 python tools/test.py "$CFG" "$(cat "$SEG_DIR/last_checkpoint")" \
