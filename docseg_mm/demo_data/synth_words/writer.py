@@ -62,7 +62,7 @@ def _meta(path: str):
 def generate_rendered_words(out_dir: str,
                             num_train: int = 20000,
                             num_test: int = 1000,
-                            num_unlabeled: int = 20000,
+                            num_unlabeled: int = 10000,
                             max_len: int = 12,
                             seed: int = 0,
                             overwrite: bool = False) -> Dict:
@@ -73,7 +73,7 @@ def generate_rendered_words(out_dir: str,
         num_train (int): Labelled training words. Defaults to 20000.
         num_test (int): Held-out labelled words. Defaults to 1000.
         num_unlabeled (int): Words without labels (pretraining). Defaults
-            to 20000.
+            to 10000.
         max_len (int): Longest word. Defaults to 12.
         seed (int): Set seed. Defaults to 0.
         overwrite (bool): Re-render even if an identical set exists; also
