@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from docseg_mm.demo_data.synth_words import (CHARSET, font_paths,
-                                             generate_rendered_words,
-                                             ink_mask, sample_word)
+                                             generate_rendered_words, ink_mask,
+                                             sample_word)
 from docseg_mm.demo_data.synth_words import writer as writer_mod
 
 SMALL = dict(num_train=6, num_test=3, num_unlabeled=2, max_len=10)
@@ -25,8 +25,8 @@ def _hashes(root):
     for d, _, names in os.walk(root):
         for n in names:
             with open(osp.join(d, n), 'rb') as f:
-                out[osp.relpath(osp.join(d, n), root)] = hashlib.sha256(
-                    f.read()).hexdigest()
+                out[osp.relpath(osp.join(d, n),
+                                root)] = hashlib.sha256(f.read()).hexdigest()
     return out
 
 
@@ -72,8 +72,7 @@ def test_ink_mask_line_box_and_baseline():
 def test_ink_width_follows_the_text():
     """A monospaced face: n more characters are n advances (0.602 em in
     DejaVu Sans Mono, 1233/2048) wider."""
-    path = next(p for p in font_paths()
-                if p.endswith('DejaVuSansMono.ttf'))
+    path = next(p for p in font_paths() if p.endswith('DejaVuSansMono.ttf'))
     size = 32.0
     w3 = ink_mask('HHH', path, size).shape[1]
     w8 = ink_mask('HHHHHHHH', path, size).shape[1]
@@ -123,8 +122,8 @@ def test_determinism_reuse_and_refusal(tmp_path):
     generate_rendered_words(b, seed=1, **SMALL)
     assert _hashes(a) == _hashes(b)
     # sample i does not depend on the split sizes
-    generate_rendered_words(c, seed=1, num_train=3, num_test=1,
-                            num_unlabeled=0, max_len=10)
+    generate_rendered_words(
+        c, seed=1, num_train=3, num_test=1, num_unlabeled=0, max_len=10)
     ha, hc = _hashes(a), _hashes(c)
     for i in range(3):
         assert hc[f'train/{i:06d}.png'] == ha[f'train/{i:06d}.png']
@@ -150,3 +149,25 @@ def test_determinism_reuse_and_refusal(tmp_path):
     with pytest.raises(FileExistsError, match='foreign'):
         generate_rendered_words(str(foreign), **SMALL)
     assert (foreign / 'keep.txt').exists()
+
+
+def test_cli_renders_then_reuses(tmp_path):
+    import subprocess
+    import sys
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cmd = [
+        sys.executable,
+        osp.join(repo, 'tools', 'misc', 'generate_demo_words.py'), '--out',
+        str(tmp_path / 'w'), '--num-train', '3', '--num-test', '2',
+        '--num-unlabeled', '1', '--max-len', '6'
+    ]
+    env = dict(os.environ, PYTHONPATH=repo)
+    first = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, check=True).stdout
+    assert first.startswith('rendered') and '3 train, 2 test, 1 unlabeled' \
+        in first
+    assert len(_labels(tmp_path / 'w' / 'test.txt')) == 2
+    assert all(len(t) <= 6 for _, t in _labels(tmp_path / 'w' / 'train.txt'))
+    second = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, check=True).stdout
+    assert second.startswith('reused')

@@ -21,20 +21,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-train', type=int, default=20000)
     parser.add_argument('--num-test', type=int, default=1000)
     parser.add_argument('--num-unlabeled', type=int, default=10000)
-    parser.add_argument('--max-len', type=int, default=12,
-                        help='longest word')
+    parser.add_argument('--max-len', type=int, default=12, help='longest word')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--overwrite', action='store_true',
-                        help='re-render even if an identical set exists')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='re-render even if an identical set exists')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     out = generate_rendered_words(
-        args.out, num_train=args.num_train, num_test=args.num_test,
-        num_unlabeled=args.num_unlabeled, max_len=args.max_len,
-        seed=args.seed, overwrite=args.overwrite)
+        args.out,
+        num_train=args.num_train,
+        num_test=args.num_test,
+        num_unlabeled=args.num_unlabeled,
+        max_len=args.max_len,
+        seed=args.seed,
+        overwrite=args.overwrite)
     n = out['num_words']
     what = 'reused' if out['reused'] else 'rendered'
     print(f'{what} {out["root"]} in {out["seconds"]:.1f} s: '

@@ -10,5 +10,7 @@ from .lexicon import lexicon, sample_word
 from .render import CHARSET, font_paths, ink_mask, render_word
 from .writer import FORMAT_VERSION, generate_rendered_words
 
-__all__ = ['CHARSET', 'FORMAT_VERSION', 'font_paths', 'generate_rendered_words',
-           'ink_mask', 'lexicon', 'render_word', 'sample_word']
+__all__ = [
+    'CHARSET', 'FORMAT_VERSION', 'font_paths', 'generate_rendered_words',
+    'ink_mask', 'lexicon', 'render_word', 'sample_word'
+]

@@ -24,15 +24,15 @@ def lexicon() -> Tuple[str, ...]:
         out.update(lst)
     for n in W.NOUN:
         out.add(n)
-        out.add(n + 'es' if n.endswith(('s', 'x', 'ch', 'sh')) else
-                n[:-1] + 'ies' if n.endswith('y') and n[-2] not in 'aeiou'
-                else n + 's')
+        out.add(n + 'es' if n.endswith(('s', 'x', 'ch', 'sh')) else n[:-1] +
+                'ies' if n.endswith('y') and n[-2] not in 'aeiou' else n + 's')
     for v in W.VERB:
         out.add(v)
         stem = v[:-1] if v.endswith('e') else v
         out.add(stem + 'ing')
-        out.add(v + 'd' if v.endswith('e') else v[:-1] + 'ied'
-                if v.endswith('y') and v[-2] not in 'aeiou' else v + 'ed')
+        out.add(v + 'd' if v.endswith('e') else v[:-1] +
+                'ied' if v.endswith('y') and v[-2] not in 'aeiou' else v +
+                'ed')
     return tuple(sorted(w for w in out if w.isascii() and w.isalpha()))
 
 
@@ -60,8 +60,8 @@ def sample_word(rng: np.random.Generator, max_len: int = 12) -> str:
     k = rng.random()
     if k < 0.12:
         n = int(rng.integers(2, min(8, max_len) + 1))
-        return ''.join(_ALNUM[int(i)] for i in rng.integers(len(_ALNUM),
-                                                            size=n))
+        return ''.join(_ALNUM[int(i)]
+                       for i in rng.integers(len(_ALNUM), size=n))
     if k < 0.20:
         return _number(rng)[:max_len]
     lex = lexicon()

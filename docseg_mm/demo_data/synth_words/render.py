@@ -17,13 +17,12 @@ from ..word_crops import vary
 
 #: The faces tried, by file name (matplotlib's ``fonts/ttf``, ReportLab's
 #: ``fonts``); those missing a glyph of :data:`CHARSET` are left out.
-FONT_NAMES = (
-    'DejaVuSans', 'DejaVuSans-Bold', 'DejaVuSans-Oblique',
-    'DejaVuSans-BoldOblique', 'DejaVuSerif', 'DejaVuSerif-Bold',
-    'DejaVuSerif-Italic', 'DejaVuSerif-BoldItalic', 'DejaVuSansMono',
-    'DejaVuSansMono-Bold', 'DejaVuSansMono-Oblique', 'STIXGeneral',
-    'STIXGeneralBol', 'STIXGeneralItalic', 'STIXGeneralBolIta', 'Vera',
-    'VeraBd', 'VeraIt', 'VeraBI')
+FONT_NAMES = ('DejaVuSans', 'DejaVuSans-Bold', 'DejaVuSans-Oblique',
+              'DejaVuSans-BoldOblique', 'DejaVuSerif', 'DejaVuSerif-Bold',
+              'DejaVuSerif-Italic', 'DejaVuSerif-BoldItalic', 'DejaVuSansMono',
+              'DejaVuSansMono-Bold', 'DejaVuSansMono-Oblique', 'STIXGeneral',
+              'STIXGeneralBol', 'STIXGeneralItalic', 'STIXGeneralBolIta',
+              'Vera', 'VeraBd', 'VeraIt', 'VeraBI')
 #: Printable ASCII without whitespace: the 94 characters of DiG's charset.
 CHARSET = string.printable[:-6]
 #: Font size range in pixels (em height).
@@ -41,17 +40,18 @@ def font_paths() -> Tuple[str, ...]:
             osp.join(osp.dirname(reportlab.__file__), 'fonts'))
     out = []
     for name in FONT_NAMES:
-        path = next((osp.join(d, name + '.ttf') for d in dirs
-                     if osp.isfile(osp.join(d, name + '.ttf'))), None)
+        path = next((osp.join(d, name + '.ttf')
+                     for d in dirs if osp.isfile(osp.join(d, name + '.ttf'))),
+                    None)
         if path is None:
             continue
         font = FT2Font(path)
         if all(font.get_char_index(ord(c)) for c in CHARSET):
             out.append(path)
     if not out:
-        raise FileNotFoundError(
-            'none of the TrueType faces ' + ', '.join(FONT_NAMES) +
-            ' was found in matplotlib or ReportLab')
+        raise FileNotFoundError('none of the TrueType faces ' +
+                                ', '.join(FONT_NAMES) +
+                                ' was found in matplotlib or ReportLab')
     return tuple(out)
 
 
@@ -86,8 +86,7 @@ def ink_mask(text: str, font_path: str, size_px: float) -> np.ndarray:
     asc = int(np.ceil(font.ascender * size_px / em))
     desc = int(np.ceil(-font.descender * size_px / em))
     h = max(asc + desc, glyphs.shape[0])
-    top = int(np.clip(asc + descent - glyphs.shape[0], 0,
-                      h - glyphs.shape[0]))
+    top = int(np.clip(asc + descent - glyphs.shape[0], 0, h - glyphs.shape[0]))
     out = np.zeros((h, glyphs.shape[1]), np.uint8)
     out[top:top + glyphs.shape[0]] = glyphs
     return out
@@ -96,20 +95,23 @@ def ink_mask(text: str, font_path: str, size_px: float) -> np.ndarray:
 def _paper(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """A light background: flat tint, horizontal gradient or mottled."""
     base = rng.uniform(170, 255) * np.array(
-        [rng.uniform(0.8, 1.0), rng.uniform(0.85, 1.0), 1.0])
+        [rng.uniform(0.8, 1.0),
+         rng.uniform(0.85, 1.0), 1.0])
     out = np.broadcast_to(base, (h, w, 3)).astype(np.float32)
     k = rng.random()
     if k < 0.25:
         ramp = np.linspace(rng.uniform(0.75, 1.0), rng.uniform(0.75, 1.0), w)
         out = out * ramp[None, :, None]
     elif k < 0.4:
-        blob = cv2.resize(rng.uniform(0.8, 1.0, (4, 8)).astype(np.float32),
-                          (w, h), interpolation=cv2.INTER_CUBIC)
+        blob = cv2.resize(
+            rng.uniform(0.8, 1.0, (4, 8)).astype(np.float32), (w, h),
+            interpolation=cv2.INTER_CUBIC)
         out = out * blob[..., None]
     return out
 
 
-def render_word(rng: np.random.Generator, text: str,
+def render_word(rng: np.random.Generator,
+                text: str,
                 fonts: Sequence[str] = None) -> np.ndarray:
     """A BGR image of ``text`` in a random face, size and appearance.
 
@@ -132,15 +134,16 @@ def render_word(rng: np.random.Generator, text: str,
     h, w = alpha.shape
     paper = _paper(rng, h, w)
     ink = rng.uniform(0, 90) * np.array(
-        [rng.uniform(0.6, 1.0), rng.uniform(0.6, 1.0), 1.0])
+        [rng.uniform(0.6, 1.0),
+         rng.uniform(0.6, 1.0), 1.0])
     if rng.random() < 0.12:  # light text on a dark field
         paper, ink = 255.0 - paper, 255.0 - ink
     img = paper * (1 - alpha[..., None]) + ink * alpha[..., None]
     img = vary(rng, np.clip(img, 0, 255).astype(np.uint8))
     if rng.random() < 0.2:  # scanned at a low resolution
         f = float(rng.uniform(0.4, 0.7))
-        small = cv2.resize(img, None, fx=f, fy=f,
-                           interpolation=cv2.INTER_AREA)
-        img = cv2.resize(small, (img.shape[1], img.shape[0]),
-                         interpolation=cv2.INTER_LINEAR)
+        small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        img = cv2.resize(
+            small, (img.shape[1], img.shape[0]),
+            interpolation=cv2.INTER_LINEAR)
     return img

@@ -34,8 +34,8 @@ def code_hash() -> str:
     """Fingerprint of the files the rendered words depend on."""
     here = osp.dirname(osp.abspath(__file__))
     parent = osp.dirname(here)
-    files = sorted(osp.join(here, n) for n in os.listdir(here)
-                   if n.endswith('.py'))
+    files = sorted(
+        osp.join(here, n) for n in os.listdir(here) if n.endswith('.py'))
     files += [osp.join(parent, 'word_crops.py'), osp.join(parent, 'words.py')]
     h = hashlib.sha1()
     for p in files:
@@ -89,19 +89,27 @@ def generate_rendered_words(out_dir: str,
             of this writer and ``overwrite`` is False.
     """
     start = time.perf_counter()
-    params = dict(num_train=int(num_train), num_test=int(num_test),
-                  num_unlabeled=int(num_unlabeled), max_len=int(max_len),
-                  seed=int(seed))
-    counts = dict(train=params['num_train'], test=params['num_test'],
-                  unlabeled=params['num_unlabeled'])
+    params = dict(
+        num_train=int(num_train),
+        num_test=int(num_test),
+        num_unlabeled=int(num_unlabeled),
+        max_len=int(max_len),
+        seed=int(seed))
+    counts = dict(
+        train=params['num_train'],
+        test=params['num_test'],
+        unlabeled=params['num_unlabeled'])
     meta_file = osp.join(out_dir, 'meta.json')
     meta = _meta(meta_file)
-    want = dict(format_version=FORMAT_VERSION, code_hash=code_hash(),
-                params=params)
-    if not overwrite and meta and all(meta.get(k) == v
-                                      for k, v in want.items()):
-        return dict(root=out_dir, num_words=counts, reused=True,
-                    seconds=time.perf_counter() - start)
+    want = dict(
+        format_version=FORMAT_VERSION, code_hash=code_hash(), params=params)
+    if not overwrite and meta and all(
+            meta.get(k) == v for k, v in want.items()):
+        return dict(
+            root=out_dir,
+            num_words=counts,
+            reused=True,
+            seconds=time.perf_counter() - start)
     if osp.isdir(out_dir) and os.listdir(out_dir):
         if meta is None and not overwrite:
             raise FileExistsError(
@@ -119,11 +127,17 @@ def generate_rendered_words(out_dir: str,
             cv2.imwrite(osp.join(out_dir, rel), img)
             lines.append(f'{rel}\t{word}\n')
         if s != 'unlabeled':
-            with open(osp.join(out_dir, f'{s}.txt'), 'w',
-                      encoding='utf-8') as f:
+            with open(
+                    osp.join(out_dir, f'{s}.txt'), 'w', encoding='utf-8') as f:
                 f.writelines(lines)
     with open(meta_file, 'w') as f:
-        json.dump(dict(want, generator='docseg_mm.demo_data.synth_words',
-                       num_words=counts), f)
-    return dict(root=out_dir, num_words=counts, reused=False,
-                seconds=time.perf_counter() - start)
+        json.dump(
+            dict(
+                want,
+                generator='docseg_mm.demo_data.synth_words',
+                num_words=counts), f)
+    return dict(
+        root=out_dir,
+        num_words=counts,
+        reused=False,
+        seconds=time.perf_counter() - start)
