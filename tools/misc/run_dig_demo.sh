@@ -54,6 +54,8 @@ if [ -f "$PAGE_WORDS/val.txt" ]; then
     first=$(head -n 1 "$PAGE_WORDS/val.txt" | cut -f 1)
     root=$PAGE_WORDS
     [ -f "$PAGE_WORDS/$first" ] || root=$PAGE_WORDS/val
+    # re-made pages (val.txt newer than the LMDB): rebuild
+    if [ "$PAGE_WORDS/val.txt" -nt "$LMDB/page_val" ]; then rm -rf "$LMDB/page_val"; fi
     [ -d "$LMDB/page_val" ] || python tools/dataset_converters/words_to_lmdb.py \
         "$root" "$LMDB/page_val" --labels "$PAGE_WORDS/val.txt" \
         --max-word-len 15
