@@ -11,7 +11,7 @@ DEMO_MASK_RCNN = osp.join(REPO, 'configs', 'demo',
 DEMO_DOCSAM = osp.join(REPO, 'configs', 'docsam',
                        'docsam_swin-n_1xb2-400i_demo-two-classsets.py')
 DEMO_DIG = osp.join(REPO, 'configs', 'dig',
-                    'dig-recog_vit-demo-p8_1xb32-800i_demo-words.py')
+                    'dig-recog_vit-demo-p32x4_1xb32-2500i_rendered-words.py')
 
 DOCSAM_CONFIG = '''
 _base_ = [{base!r}]

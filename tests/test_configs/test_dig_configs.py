@@ -18,13 +18,13 @@ def test_demo_pretraining_checkpoint_initialises_the_recognizer(tmp_path):
     init_default_scope('docseg_mm')
     pre = MODELS.build(Config.fromfile(osp.join(
         REPO, 'configs', 'dig',
-        'dig_vit-demo-p8_1xb32-300i_demo-words.py')).model)
+        'dig_vit-demo-p32x4_1xb32-400i_rendered-words.py')).model)
     pre.init_weights()
-    ckpt = str(tmp_path / 'iter_300.pth')
+    ckpt = str(tmp_path / 'iter_400.pth')
     torch.save(dict(state_dict=pre.state_dict()), ckpt)
     cfg = Config.fromfile(osp.join(
         REPO, 'configs', 'dig',
-        'dig-recog_vit-demo-p8_1xb32-800i_demo-words.py'))
+        'dig-recog_vit-demo-p32x4_1xb32-2500i_rendered-words.py'))
     cfg.model.backbone.init_cfg.checkpoint = ckpt
     rec = MODELS.build(cfg.model)
     rec.init_weights()

@@ -3,9 +3,9 @@
 
 Usage: python tools/misc/summarize_dig_demo.py NAME=WORK_DIR ...
 
-Each WORK_DIR holds a ``tools/test.py`` run of the demo recogniser on the
-held-out words, split into words that also occur in the training labels
-and new words (per-set metrics of ``TextRecogMetric``, plus ``all``).
+Each WORK_DIR holds a ``tools/test.py`` run of the demo recogniser on one
+or more held-out word sets (per-set metrics of ``TextRecogMetric``, e.g.
+``rendered`` and ``pages``, plus ``all``).
 """
 import glob
 import json

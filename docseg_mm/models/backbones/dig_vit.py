@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks.transformer import PatchEmbed
+from mmengine.utils import to_2tuple
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.models.backbones.beit import BEiTTransformerEncoderLayer
 from mmpretrain.models.utils import BEiTAttention
@@ -66,7 +67,9 @@ class DiGViT(BaseBackbone):
             dict with ``embed_dims``, ``num_layers``, ``num_heads`` and
             ``feedforward_channels``. Defaults to 'small'.
         img_size (Sequence[int]): (H, W) of the input. Defaults to (32, 128).
-        patch_size (int): Patch side. Defaults to 4.
+        patch_size (int | Sequence[int]): Patch side, or (height, width)
+            for rectangular patches (e.g. (32, 4): one row of column
+            strips, the CPU demo's layout). Defaults to 4.
         in_channels (int): Input channels. Defaults to 3.
         drop_rate (float): Dropout after attention projection and MLP.
             Defaults to 0.
@@ -99,7 +102,7 @@ class DiGViT(BaseBackbone):
     def __init__(self,
                  arch: Union[str, dict] = 'small',
                  img_size: Sequence[int] = (32, 128),
-                 patch_size: int = 4,
+                 patch_size: Union[int, Sequence[int]] = 4,
                  in_channels: int = 3,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
@@ -125,14 +128,18 @@ class DiGViT(BaseBackbone):
         self.num_layers = arch['num_layers']
         self.img_size = tuple(img_size)
         self.patch_size = patch_size
-        self.grid_size = (img_size[0] // patch_size, img_size[1] // patch_size)
+        ph, pw = to_2tuple(patch_size)
+        if img_size[0] % ph or img_size[1] % pw:
+            raise ValueError(f'image size {tuple(img_size)} is not divisible '
+                             f'by the patch size {(ph, pw)}')
+        self.grid_size = (img_size[0] // ph, img_size[1] // pw)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.out_type = out_type
         self.patch_init = patch_init
 
         self.patch_embed = PatchEmbed(
             in_channels=in_channels, embed_dims=self.embed_dims,
-            conv_type='Conv2d', kernel_size=patch_size, stride=patch_size,
+            conv_type='Conv2d', kernel_size=(ph, pw), stride=(ph, pw),
             padding=0, input_size=self.img_size)
         self.register_buffer(
             'pos_embed', sinusoid_table(self.num_patches,
@@ -187,7 +194,8 @@ class DiGViT(BaseBackbone):
                     nn.init.zeros_(getattr(layer.attn, name))
         if self.patch_init == 'mocov3':
             proj = self.patch_embed.projection
-            fan = 3 * self.patch_size * self.patch_size + self.embed_dims
+            ph, pw = to_2tuple(self.patch_size)
+            fan = 3 * ph * pw + self.embed_dims
             bound = math.sqrt(6. / fan)
             nn.init.uniform_(proj.weight, -bound, bound)
             nn.init.zeros_(proj.bias)

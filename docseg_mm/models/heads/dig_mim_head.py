@@ -1,7 +1,8 @@
 # Copyright (c) docseg_mm contributors. All rights reserved.
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
+from mmengine.utils import to_2tuple
 from mmengine.model import BaseModule
 
 from docseg_mm.registry import MODELS
@@ -17,7 +18,8 @@ class DiGMIMHead(BaseModule):
     works for non-square images (mmpretrain's MAE head assumes squares).
 
     Args:
-        patch_size (int): Patch side. Defaults to 4.
+        patch_size (int | Sequence[int]): Patch side or (height, width).
+            Defaults to 4.
         mean (Sequence[float]): Per-channel mean of the input normalisation,
             in [0, 1] units. Defaults to (0.5, 0.5, 0.5).
         std (Sequence[float]): Per-channel std, likewise.
@@ -31,7 +33,7 @@ class DiGMIMHead(BaseModule):
     """
 
     def __init__(self,
-                 patch_size: int = 4,
+                 patch_size: Union[int, Sequence[int]] = 4,
                  mean: Sequence[float] = (0.5, 0.5, 0.5),
                  std: Sequence[float] = (0.5, 0.5, 0.5),
                  norm_target: bool = False,
@@ -57,14 +59,14 @@ class DiGMIMHead(BaseModule):
         Returns:
             Tensor: The patch targets.
         """
-        p = self.patch_size
+        ph, pw = to_2tuple(self.patch_size)
         b, c, h, w = img.shape
-        if h % p or w % p:
-            raise ValueError(f'image {h}x{w} is not divisible by {p}')
+        if h % ph or w % pw:
+            raise ValueError(f'image {h}x{w} is not divisible by {ph}x{pw}')
         img = img * self.std + self.mean
-        patches = img.reshape(b, c, h // p, p, w // p, p)
+        patches = img.reshape(b, c, h // ph, ph, w // pw, pw)
         patches = patches.permute(0, 2, 4, 3, 5, 1)  # b, gh, gw, p1, p2, c
-        patches = patches.reshape(b, (h // p) * (w // p), p * p, c)
+        patches = patches.reshape(b, (h // ph) * (w // pw), ph * pw, c)
         if self.norm_target:
             mu = patches.mean(dim=-2, keepdim=True)
             sd = patches.var(dim=-2, unbiased=True, keepdim=True).sqrt()

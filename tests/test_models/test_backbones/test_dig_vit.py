@@ -27,10 +27,11 @@ def test_sinusoid_table_matches_formula():
 
 
 def reference_forward(sd: dict, x: torch.Tensor, mask: torch.Tensor,
-                      heads: int, final_norm: bool) -> torch.Tensor:
+                      heads: int, final_norm: bool,
+                      stride=4) -> torch.Tensor:
     """BEiT-style ViT of DiG from its weights (independent code)."""
     t = F.conv2d(x, sd['patch_embed.projection.weight'],
-                 sd['patch_embed.projection.bias'], stride=4)
+                 sd['patch_embed.projection.bias'], stride=stride)
     t = t.flatten(2).transpose(1, 2)  # B, N, C row-major
     m = mask.flatten(1).float()[..., None]
     t = t * (1 - m) + sd['mask_token'] * m
@@ -78,6 +79,26 @@ def test_forward_matches_reference(final_norm):
     torch.testing.assert_close(out, ref, atol=1e-4, rtol=1e-4)
     # The position table is not part of the state dict (as in DiG).
     assert 'pos_embed' not in model.state_dict()
+
+
+def test_rectangular_patches_match_reference():
+    """(32, 4) patches: a single row of 32 column strips."""
+    torch.manual_seed(0)
+    model = DiGViT(arch=ARCH, patch_size=(32, 4))
+    model.init_weights()
+    assert model.grid_size == (1, 32)
+    assert model.patch_embed.projection.weight.shape == (16, 3, 32, 4)
+    bound = math.sqrt(6. / (3 * 32 * 4 + 16))
+    assert model.patch_embed.projection.weight.abs().max() <= bound
+    model.eval()
+    x = torch.randn(2, 3, 32, 128)
+    mask = torch.rand(2, 1, 32) > 0.5
+    ref = reference_forward(model.state_dict(), x, mask, 2, False,
+                            stride=(32, 4))
+    torch.testing.assert_close(model(x, mask)[0], ref, atol=1e-4,
+                               rtol=1e-4)
+    with pytest.raises(ValueError, match='not divisible'):
+        DiGViT(arch=ARCH, patch_size=(5, 4))
 
 
 def test_output_types_and_layer_depth():

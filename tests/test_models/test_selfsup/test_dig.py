@@ -81,6 +81,23 @@ def test_mim_target_on_hand_built_image():
     assert head.loss(pred, img, mask).item() == pytest.approx(expect)
 
 
+def test_mim_target_rectangular_patches():
+    """(32, 4) patches (one row of column strips): patch n holds columns
+    4n..4n+3 of all 32 rows in (p1 p2 c) order."""
+    init_default_scope('docseg_mm')
+    head = MODELS.build(dict(type='DiGMIMHead', patch_size=(32, 4)))
+    c, y, x = np.meshgrid(np.arange(3), np.arange(32), np.arange(128),
+                          indexing='ij')
+    value = (c * 32 * 128 + y * 128 + x) / (3 * 32 * 128)
+    img = torch.from_numpy((value - 0.5) / 0.5).float()[None]
+    target = head.construct_target(img)
+    assert target.shape == (1, 32, 32 * 4 * 3)
+    for n, p1, p2, ch in [(0, 0, 0, 0), (5, 17, 3, 1), (31, 31, 2, 2)]:
+        expect = value[ch, p1, n * 4 + p2]
+        got = target[0, n, (p1 * 4 + p2) * 3 + ch].item()
+        assert got == pytest.approx(expect, abs=1e-6)
+
+
 def test_window_pool_averages_column_blocks():
     tokens = torch.arange(2 * 256 * 3, dtype=torch.float).view(2, 256, 3)
     win = window_pool(tokens, (8, 32), 4)

@@ -1,13 +1,14 @@
 # CPU demo of DiG pretraining (`make demo-dig`): a 3-layer, 96-wide ViT with
-# 8x8 patches (4x16 = 64 tokens instead of 256, to fit a few CPU minutes) on
-# the demo's word crops without their labels (the unlabeled split and the
-# training split, converted to LMDBs by tools/misc/run_dig_demo.sh),
-# 300 iterations of batch 32.
+# 32x4 patches (one row of 32 column strips instead of 8x32 4x4 patches, to
+# fit a few CPU minutes and to give every token one horizontal position) on
+# rendered words without their labels (the unlabeled and training words of
+# data/demo/rendered_words, converted to LMDBs by tools/misc/run_dig_demo.sh),
+# 400 iterations of batch 32.
 _base_ = ['./dig_vit-s-p4_8xb128-amp-coslr-10e_cc-ocr.py']
 
 data_root = 'work_dirs/dig_demo/lmdb/'
-patch_size = 8
-grid = (32 // patch_size, 128 // patch_size)
+patch_size = (32, 4)
+grid = (32 // patch_size[0], 128 // patch_size[1])
 train_pipeline = [
     dict(type='mmpretrain.MultiView', num_views=[1, 1],
          transforms=[{{_base_.view_masked}}, {{_base_.view_augmented}}]),
@@ -32,10 +33,10 @@ model = dict(
     head=dict(predictor=dict(in_channels=128, hid_channels=512,
                              out_channels=128)),
     pix_decoder=dict(in_channels=96, hid_channels=96,
-                     out_channels=patch_size * patch_size * 3),
+                     out_channels=patch_size[0] * patch_size[1] * 3),
     mim_head=dict(patch_size=patch_size))
 
-max_iters = 300
+max_iters = 400
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
