@@ -85,8 +85,9 @@ class SLRNet(EncoderDecoder):
             (background 1, foreground 0) before the cut-offs. Image labels
             say nothing about where the page is empty when nearly every
             page carries the same classes (Text on almost all), so without
-            it background never enters the pseudo labels. Defaults to None
-            (off, the original).
+            it background hardly enters the pseudo labels (the document
+            demo's levers are measured in ``configs/slrnet/README.md``).
+            Defaults to None (off, the original).
         pseudo_batch_gate (bool): Zero the seg loss of a pseudo-labelled
             image whose pseudo labels do not hold exactly its image labels
             plus background (the original's gate; pages with many tags
