@@ -188,25 +188,53 @@ def test_decoder_matches_reference(faithful, selection):
         assert kept[0] == [10, 10] and kept[1][0] != kept[1][1]
 
 
-def test_roi_features_one_call_equals_separate_calls():
-    """The stride-4 level and the mask positions share one roi_align."""
-    dec = tiny_decoder(False, False)
+@pytest.mark.parametrize('faithful', [False, True])
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+def test_roi_features_one_call_equals_separate_calls(faithful, dtype):
+    """The stride-4 level and the mask positions share one roi_align.
+
+    The original pools every level map (features plus image positions) and
+    then, with the same boxes, the mask positions: one torchvision
+    ``roi_align`` per map. Values and gradients (to every map and through
+    the projections) must equal that two-call computation, with the
+    original's settings (adaptive sampling, ``aligned=False``) and boxes
+    reaching past the map (clamped / zero samples), in the default and the
+    faithful decoder.
+    """
+    dec = tiny_decoder(faithful, False).to(dtype)
     feats, _, _, _, _, boxes, _, _ = decoder_inputs(seed=3)
+    feats = [f.to(dtype) for f in feats]
+    boxes = boxes.to(dtype)
+    boxes[0, 0] = torch.tensor([50., 40., 70., 75.])  # past the 64x64 map
+    boxes[1, 1] = torch.tensor([-6., -3., 9., 12.])  # before its origin
     mask_pos = torch.randn_like(feats[-1])
-    with torch.no_grad():
-        roi_feat, pos = dec._roi_features(feats,
-                                          torch.cat([feats[-1], mask_pos], 1),
-                                          boxes)
-        rois = list(boxes.unbind(0))
-        pooled = []
-        for lvl, feat in enumerate(feats):  # old: one call per map
-            r = roi_align(feat, rois, 2, 1 / 4 / 2**(3 - lvl))
-            pooled.append(dec.bbox_feat_projection[lvl](r.reshape(2, 10, -1)))
-        ref_feat = dec.multiscale_feat_fusion(torch.cat(pooled, -1))
-        r = roi_align(mask_pos, rois, 2, 1 / 4)
-        ref_pos = dec.instance_posi_feat_projection(r.reshape(2, 10, -1))
-    assert torch.allclose(roi_feat, ref_feat, atol=1e-12)
-    assert torch.allclose(pos, ref_pos, atol=1e-12)
+    ours_in = [f.clone().requires_grad_() for f in feats + [mask_pos]]
+    ref_in = [f.clone().requires_grad_() for f in feats + [mask_pos]]
+
+    roi_feat, pos = dec._roi_features(ours_in[:-1],
+                                      torch.cat([ours_in[-2], ours_in[-1]],
+                                                1), boxes)
+    rois = list(boxes.unbind(0))
+    pooled = []
+    for lvl, feat in enumerate(ref_in[:-1]):  # the original: one per map
+        r = roi_align(feat, rois, 2, 1 / 4 / 2**(3 - lvl), -1, False)
+        pooled.append(dec.bbox_feat_projection[lvl](r.reshape(2, 10, -1)))
+    ref_feat = dec.multiscale_feat_fusion(torch.cat(pooled, -1))
+    r = roi_align(ref_in[-1], rois, 2, 1 / 4, -1, False)
+    ref_pos = dec.instance_posi_feat_projection(r.reshape(2, 10, -1))
+
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    assert torch.allclose(roi_feat, ref_feat, atol=tol)
+    assert torch.allclose(pos, ref_pos, atol=tol)
+    # gradients of an arbitrary scalar of both outputs
+    gen = torch.Generator().manual_seed(5)
+    w1 = torch.randn(ref_feat.shape, generator=gen, dtype=dtype)
+    w2 = torch.randn(ref_pos.shape, generator=gen, dtype=dtype)
+    ((roi_feat * w1).sum() + (pos * w2).sum()).backward()
+    ((ref_feat * w1).sum() + (ref_pos * w2).sum()).backward()
+    for lvl, (a, b) in enumerate(zip(ours_in, ref_in)):
+        assert b.grad.abs().max() > 0, lvl
+        assert torch.allclose(a.grad, b.grad, atol=tol * 10), lvl
 
 
 # ---------------------------------------------------------------------------
