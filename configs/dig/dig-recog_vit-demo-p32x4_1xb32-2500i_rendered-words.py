@@ -33,11 +33,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(data_root=data_root, ann_file=['train'], max_word_len=15,
                  pipeline=train_pipeline))
-test_pipeline = [
-    dict(type='Resize', scale=(128, 32), keep_ratio=False,
-         interpolation='bicubic'),
-    dict(type='PackTextRecogInputs'),
-]
+test_pipeline = train_pipeline  # no augmentation: the same resize
 test_dataloader = dict(
     batch_size=64,
     num_workers=1,

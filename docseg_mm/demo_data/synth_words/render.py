@@ -5,7 +5,6 @@ STIX from matplotlib; Vera from ReportLab), several sizes, faded or
 inverted ink, tinted or graded paper, then the page crops' variations
 (:func:`~docseg_mm.demo_data.word_crops.vary`: slant, rotation, blur,
 noise, JPEG) and an occasional low-resolution pass."""
-import os.path as osp
 import string
 from functools import lru_cache
 from typing import Sequence, Tuple
@@ -13,6 +12,7 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..fonts import font_file
 from ..word_crops import vary
 
 #: The faces tried, by file name (matplotlib's ``fonts/ttf``, ReportLab's
@@ -33,17 +33,12 @@ SIZE_PX = (18.0, 40.0)
 def font_paths() -> Tuple[str, ...]:
     """Paths of the faces of :data:`FONT_NAMES` that draw all of
     :data:`CHARSET` (checked once through their character maps)."""
-    import matplotlib
-    import reportlab
     from matplotlib.ft2font import FT2Font
-    dirs = (osp.join(matplotlib.get_data_path(), 'fonts', 'ttf'),
-            osp.join(osp.dirname(reportlab.__file__), 'fonts'))
     out = []
     for name in FONT_NAMES:
-        path = next((osp.join(d, name + '.ttf')
-                     for d in dirs if osp.isfile(osp.join(d, name + '.ttf'))),
-                    None)
-        if path is None:
+        try:
+            path = font_file(name)
+        except FileNotFoundError:
             continue
         font = FT2Font(path)
         if all(font.get_char_index(ord(c)) for c in CHARSET):
