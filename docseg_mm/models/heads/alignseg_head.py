@@ -48,6 +48,11 @@ class AlignSegHead(BaseModule):
             ViT), the cosine assignments are otherwise nearly uniform and
             the losses give little signal; DINO does not need it.
             Defaults to False.
+        loss_balance (dict, optional): Not in the original. A
+            cluster-balance term (e.g. :class:`ClusterBalanceLoss`) on the
+            foreground tokens of every crop, averaged over the crops and
+            returned as ``loss_balance``. None (the original) adds nothing.
+            Defaults to None.
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -66,6 +71,7 @@ class AlignSegHead(BaseModule):
                      type='QueryContrastiveLoss', temperature=1.0),
                  upsample: str = 'bilinear',
                  token_centering: bool = False,
+                 loss_balance: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if upsample not in UPSAMPLE_MODES:
@@ -81,6 +87,8 @@ class AlignSegHead(BaseModule):
             faithful=faithful)
         self.loss_corr = MODELS.build(loss_corr)
         self.loss_query = MODELS.build(loss_query)
+        self.loss_balance = MODELS.build(loss_balance) \
+            if loss_balance is not None else None
         self.upsample = upsample
         self.token_centering = token_centering
         if token_centering:
@@ -158,7 +166,8 @@ class AlignSegHead(BaseModule):
 
         Returns:
             dict: ``loss_corr``, ``loss_query`` (each averaged over the local
-            crops) and ``acc_query`` (not a loss).
+            crops), ``acc_query`` (not a loss) and, with ``loss_balance``,
+            ``loss_balance`` (averaged over all crops).
         """
         if len(tokens) < 2:
             raise ValueError('AlignSeg needs a global and >= 1 local crop')
@@ -173,10 +182,15 @@ class AlignSegHead(BaseModule):
             q_loss, q_acc = self.loss_query(queries[0], queries[i])
             loss_query = loss_query + q_loss
             acc = acc + q_acc
-        return dict(
+        losses = dict(
             loss_corr=loss_corr / n_local,
             loss_query=loss_query / n_local,
             acc_query=acc / n_local)
+        if self.loss_balance is not None:
+            losses['loss_balance'] = sum(
+                self.loss_balance(self.assignment(t, q), fg)
+                for t, q, fg in zip(tokens, queries, foreground)) / len(tokens)
+        return losses
 
     def predict(self, feats: torch.Tensor,
                 batch_img_metas: List[dict]) -> List[Dict[str, torch.Tensor]]:

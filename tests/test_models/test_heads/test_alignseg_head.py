@@ -38,8 +38,34 @@ def test_loss_averages_over_local_crops(head):
     query = sum(head.loss_query(q[0], q[i])[0] for i in (1, 2)) / 2
     torch.testing.assert_close(losses['loss_corr'], corr)
     torch.testing.assert_close(losses['loss_query'], query)
+    assert 'loss_balance' not in losses  # off by default (the original)
     with pytest.raises(ValueError):
         head.loss_by_feat(tokens[:1], fg[:1])
+
+
+def test_loss_balance_over_all_crops():
+    torch.manual_seed(0)
+    h = AlignSegHead(in_channels=C, num_queries=4, num_heads=3,
+                     feedforward_channels=16, token_centering=True,
+                     loss_balance=dict(type='ClusterBalanceLoss',
+                                       loss_weight=2., temperature=0.5))
+    h.init_weights()
+    g = torch.Generator().manual_seed(2)
+    tokens = [torch.randn(2, 9, C, generator=g) + 3 for _ in range(3)]
+    fg = [torch.rand(2, 9, generator=g) > 0.3 for _ in range(3)]
+    loss = h.loss_by_feat(tokens, fg)['loss_balance']
+    # Independent: crop i is centred by the running mean after it, i.e. the
+    # mean of the tokens of crops 0..i (equal sizes); cosine to the adapted
+    # prototypes, softmax of the clamped cosines / 0.5, mean over the
+    # foreground tokens of a crop, entropy deficit, mean over the 3 crops.
+    h.eval()
+    expected = 0.
+    for i, (t, m) in enumerate(zip(tokens, fg)):
+        t = t - torch.cat([x.reshape(-1, C) for x in tokens[:i + 1]]).mean(0)
+        cos = F.cosine_similarity(t[:, :, None], h(t)[:, None], dim=-1)
+        p = (cos.clamp(min=0) / 0.5).softmax(-1)[m].mean(0)
+        expected += 2. * (torch.log(torch.tensor(4.)) + (p * p.log()).sum())
+    torch.testing.assert_close(loss, expected / 3, rtol=1e-4, atol=1e-6)
 
 
 def test_predict_modes(head):

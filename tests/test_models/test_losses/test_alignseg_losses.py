@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from docseg_mm.models import CorrelationAlignmentLoss, QueryContrastiveLoss
+from docseg_mm.models import (ClusterBalanceLoss, CorrelationAlignmentLoss,
+                              QueryContrastiveLoss)
 
 
 def _cos(a, b):
@@ -147,3 +148,44 @@ def test_query_loss_matches_loops():
         ref, ref_acc = reference_query_loss(qg, ql, t)
         assert math.isclose(float(loss), 2 * ref, rel_tol=1e-5)
         assert math.isclose(float(acc), ref_acc, rel_tol=1e-6)
+
+
+def reference_balance_loss(cos, mask, weight, temp):
+    """Entropy deficit of the mean assignment, with Python loops."""
+    k = cos.shape[-1]
+    rows = [_softmax([max(float(v), 0) / temp for v in cos[b, n]])
+            for b in range(cos.shape[0]) for n in range(cos.shape[1])
+            if mask is None or mask[b, n]]
+    mean = [sum(r[q] for r in rows) / len(rows) for q in range(k)]
+    return weight * (math.log(k) + sum(p * math.log(p) for p in mean))
+
+
+def test_cluster_balance_loss_closed_form():
+    # Two tokens with cos (1, 0) and (0, 1): P = (e, 1) / (e + 1) and
+    # (1, e) / (e + 1), mean (1/2, 1/2), entropy log 2: loss 0.
+    e = math.e
+    cos = torch.tensor([[[1., 0.], [0., 1.]]])
+    assert abs(float(ClusterBalanceLoss(3.)(cos))) < 1e-6
+    # Masking the second token leaves p = (e, 1) / (e + 1).
+    p = (e / (e + 1), 1 / (e + 1))
+    expected = 3. * (math.log(2) + p[0] * math.log(p[0]) +
+                     p[1] * math.log(p[1]))
+    loss = ClusterBalanceLoss(3.)(cos, torch.tensor([[True, False]]))
+    assert math.isclose(float(loss), expected, rel_tol=1e-6)
+    # A collapse (every token one-hot on prototype 0) costs weight * log K.
+    sharp = torch.tensor([[[1., 0., 0.], [1., 0., 0.]]])
+    loss = ClusterBalanceLoss(2., temperature=1e-3)(sharp)
+    assert math.isclose(float(loss), 2 * math.log(3), rel_tol=1e-4)
+
+
+def test_cluster_balance_loss_matches_loops():
+    g = torch.Generator().manual_seed(3)
+    cos = torch.rand(2, 6, 4, generator=g) * 2 - 1  # negatives are clamped
+    mask = torch.rand(2, 6, generator=g) > 0.4
+    for m, temp in ((None, 1.), (mask, 0.2)):
+        loss = ClusterBalanceLoss(0.7, temperature=temp)(cos, m)
+        assert math.isclose(float(loss),
+                            reference_balance_loss(cos, m, 0.7, temp),
+                            rel_tol=1e-5, abs_tol=1e-7)
+    with pytest.raises(ValueError):
+        ClusterBalanceLoss(temperature=0.)
