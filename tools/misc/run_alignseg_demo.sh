@@ -7,7 +7,9 @@
 #   3. AlignSeg trained without labels on the train pages, ViT frozen;
 #   4. evaluation on the val pages' masks: AlignSeg and k-means on the same
 #      frozen tokens under the three protocols, printed side by side.
-# Usage: tools/misc/run_alignseg_demo.sh WORK_DIR
+# Usage: [SEED=N] tools/misc/run_alignseg_demo.sh WORK_DIR
+# SEED (optional) seeds the AlignSeg stage only (default: the config's);
+# its run goes to WORK_DIR/alignseg_seedN and reuses the pretrained ViT.
 # A training step whose final checkpoint exists is skipped when run again
 # (resuming would still replay the data loader over every finished
 # iteration); otherwise it resumes from its last checkpoint. Delete WORK_DIR
@@ -18,7 +20,8 @@ cd "$(dirname "$0")/../.."
 SSL_CFG=configs/alignseg/selfdocseg_vit-t16_1xb8-60i_demo-unlabeled.py
 CFG=configs/alignseg/alignseg_vit-t16-selfdocseg-pre_1xb16-200i_demo-doc-pages.py
 SSL_DIR=$WORK_DIR/selfdocseg_pretrain
-SEG_DIR=$WORK_DIR/alignseg
+SEED=${SEED:-}
+SEG_DIR=$WORK_DIR/alignseg${SEED:+_seed$SEED}
 VIT=$SSL_DIR/iter_60.pth
 
 python tools/misc/generate_demo_data.py --out data/demo
@@ -52,7 +55,8 @@ stage_done "1/3 pretraining"
 echo "== 2/3 AlignSeg training (no labels, frozen ViT)"
 if [ ! -f "$SEG_DIR/iter_200.pth" ]; then
     python tools/train.py "$CFG" --work-dir "$SEG_DIR" --resume --no-validate \
-        --cfg-options model.backbone.init_cfg.checkpoint="$VIT"
+        --cfg-options model.backbone.init_cfg.checkpoint="$VIT" \
+        ${SEED:+randomness.seed=$SEED}
 fi
 stage_done "2/3 AlignSeg training"
 echo "== 3/3 evaluation: AlignSeg vs k-means on the same frozen ViT"
