@@ -94,6 +94,7 @@ class TrainSteps:
         median = statistics.median(self.times)
         return dict(
             train_step_s=median,
+            train_step_times=list(self.times),
             train_batch_size=self.batch,
             train_images_per_s=self.batch / median)
 
@@ -147,8 +148,34 @@ def benchmark(cfg: Config,
     return results
 
 
+def paired_ratios(times: Sequence[float],
+                  reference: Sequence[float]) -> Dict[str, float]:
+    """Spread of the step-by-step ratios of two interleaved configs.
+
+    Step ``i`` of one config ran right next to step ``i`` of the reference,
+    so ``times[i] / reference[i]`` compares the two under the same load.
+
+    Args:
+        times (Sequence[float]): Step times of a config.
+        reference (Sequence[float]): Step times of the first config.
+
+    Returns:
+        dict: ``train_ratio_median``, ``train_ratio_min`` and
+        ``train_ratio_max`` of the per-step ratios (1.0 for the reference
+        itself).
+    """
+    ratios = [t / r for t, r in zip(times, reference)]
+    return dict(
+        train_ratio_median=statistics.median(ratios),
+        train_ratio_min=min(ratios),
+        train_ratio_max=max(ratios))
+
+
 def format_table(rows: List[Dict[str, float]]) -> str:
-    keys = [k for k in rows[0] if k != 'config']
+    keys = [
+        k for k in rows[0]
+        if k != 'config' and not isinstance(rows[0][k], (list, tuple))
+    ]
     header = ['metric'] + [r['config'] for r in rows]
     if len(rows) > 1:
         header += [f'ratio {i + 1}/1' for i in range(1, len(rows))]
@@ -227,6 +254,7 @@ def run_benchmarks(cfgs: Sequence[Config],
         for cfg, runner, s in zip(cfgs, runners, steps):
             results = benchmark(cfg, 0, infer_images, warmup, device, runner)
             results.update(s.results(), interleaved=True)
+            results.update(paired_ratios(s.times, steps[0].times))
             rows.append(results)
     else:
         for cfg in cfgs:
