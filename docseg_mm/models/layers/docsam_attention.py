@@ -27,10 +27,11 @@ def _project_transposed(x: Tensor, weight: Tensor,
 def _masked_softmax(scores: Tensor, blocked: Optional[Tensor]) -> Tensor:
     """Softmax over the last dim with True = blocked; a row blocked on
     every key gets all-zero probabilities (as ``nn.MultiheadAttention``
-    in PyTorch >= 2.5)."""
+    in PyTorch >= 2.5). ``scores`` must be a fresh product (it is masked
+    in place: no copy of the ``(B, h, Q, S)`` scores)."""
     if blocked is None:
         return scores.softmax(-1)
-    probs = scores.masked_fill(blocked, float('-inf')).softmax(-1)
+    probs = scores.masked_fill_(blocked, float('-inf')).softmax(-1)
     full = blocked.all(-1, keepdim=True)
     # (on CPU, skip the pass when no row is fully blocked: the usual case)
     if probs.device.type != 'cpu' or bool(full.any()):
