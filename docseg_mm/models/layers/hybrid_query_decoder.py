@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from docseg_mm.registry import MODELS
 from ..utils.mask_dilation import dilate_resize_levels
 from ..utils.query_selection import gather_queries, select_queries
+from ..utils.resize import resize_bilinear
 from ..utils.separable_roi_align import separable_roi_align
 from .docsam_mlp import DocSAMMLP, init_mlp_weights
 from .docsam_predictors import DotProductClassPredictor, QueryMaskPredictor
@@ -287,8 +288,7 @@ class HybridQueryDecoder(nn.Module):
             [], []
         for feat in feats:
             h, w = feat.shape[-2:]
-            pos = F.interpolate(
-                image_pos, (h, w), mode='bilinear', align_corners=False)
+            pos = resize_bilinear(image_pos, (h, w))
             level = feat + pos  # what cross-attention and RoI pooling read
             memory = _tokens(level)
             level_maps.append(level)
