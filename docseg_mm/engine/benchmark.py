@@ -14,7 +14,8 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import psutil
 import torch
@@ -66,6 +67,14 @@ def timed(fn: Callable[[], None], device: str) -> float:
     return time.perf_counter() - start
 
 
+def timed_cpu(fn: Callable[[], None], device: str) -> Tuple[float, float]:
+    """Wall time and the process's CPU time of ``fn`` (CPU time, summed
+    over threads, hardly depends on other jobs sharing the cores)."""
+    cpu = time.process_time()
+    wall = timed(fn, device)
+    return wall, time.process_time() - cpu
+
+
 class TrainSteps:
     """Timed training steps of one config (model, optimizer, data)."""
 
@@ -80,20 +89,30 @@ class TrainSteps:
         self.batch = cfg.train_dataloader.batch_size
         self.device = device
         self.times: List[float] = []
+        self.cpu_times: List[float] = []
 
     def step(self, record: bool) -> None:
         """Run (and, if ``record``, time) one training step."""
         data = next(self.loader)
         self.model.train()
-        t = timed(lambda: self.model.train_step(data, self.optim_wrapper),
-                  self.device)
+        t, cpu = timed_cpu(
+            lambda: self.model.train_step(data, self.optim_wrapper),
+            self.device)
         if record:
             self.times.append(t)
+            self.cpu_times.append(cpu)
 
     def results(self) -> Dict[str, float]:
         median = statistics.median(self.times)
+        extra = {}
+        if not self.device.startswith('cuda'):
+            extra = dict(
+                train_step_cpu_s=statistics.median(self.cpu_times),
+                train_step_cpu_times=list(self.cpu_times))
         return dict(
             train_step_s=median,
+            train_step_times=list(self.times),
+            **extra,
             train_batch_size=self.batch,
             train_images_per_s=self.batch / median)
 
@@ -147,8 +166,37 @@ def benchmark(cfg: Config,
     return results
 
 
+def paired_ratios(times: Sequence[float],
+                  reference: Sequence[float],
+                  prefix: str = 'train_ratio') -> Dict[str, float]:
+    """Spread of the step-by-step ratios of two interleaved configs.
+
+    Step ``i`` of one config ran right next to step ``i`` of the reference,
+    so ``times[i] / reference[i]`` compares the two under the same load.
+
+    Args:
+        times (Sequence[float]): Step times of a config.
+        reference (Sequence[float]): Step times of the first config.
+
+        prefix (str): Key prefix. Defaults to ``'train_ratio'``.
+
+    Returns:
+        dict: ``{prefix}_median``, ``{prefix}_min`` and ``{prefix}_max`` of
+        the per-step ratios (1.0 for the reference itself).
+    """
+    ratios = [t / r for t, r in zip(times, reference)]
+    return {
+        f'{prefix}_median': statistics.median(ratios),
+        f'{prefix}_min': min(ratios),
+        f'{prefix}_max': max(ratios)
+    }
+
+
 def format_table(rows: List[Dict[str, float]]) -> str:
-    keys = [k for k in rows[0] if k != 'config']
+    keys = [
+        k for k in rows[0]
+        if k != 'config' and not isinstance(rows[0][k], (list, tuple))
+    ]
     header = ['metric'] + [r['config'] for r in rows]
     if len(rows) > 1:
         header += [f'ratio {i + 1}/1' for i in range(1, len(rows))]
@@ -227,6 +275,11 @@ def run_benchmarks(cfgs: Sequence[Config],
         for cfg, runner, s in zip(cfgs, runners, steps):
             results = benchmark(cfg, 0, infer_images, warmup, device, runner)
             results.update(s.results(), interleaved=True)
+            results.update(paired_ratios(s.times, steps[0].times))
+            if s.cpu_times:
+                results.update(
+                    paired_ratios(s.cpu_times, steps[0].cpu_times,
+                                  'train_cpu_ratio'))
             rows.append(results)
     else:
         for cfg in cfgs:

@@ -63,3 +63,26 @@ def test_benchmark_interleaved_configs(tiny_config, monkeypatch):
         assert row['interleaved'] is True
         assert row['train_step_s'] > 0
         assert 'train_peak_mem_mib' not in row
+        assert len(row['train_step_times']) == 2
+        assert len(row['train_step_cpu_times']) == 2
+        assert all(t > 0 for t in row['train_step_cpu_times'])
+    # step-by-step ratios to the first config
+    first, second = rows
+    ratios = [a / b for a, b in zip(second['train_step_times'],
+                                    first['train_step_times'])]
+    assert second['train_ratio_min'] == min(ratios)
+    assert second['train_ratio_max'] == max(ratios)
+    assert first['train_ratio_median'] == 1.0
+    cpu = [a / b for a, b in zip(second['train_step_cpu_times'],
+                                 first['train_step_cpu_times'])]
+    assert abs(second['train_cpu_ratio_median'] - sum(cpu) / 2) < 1e-12
+
+
+def test_paired_ratios():
+    from docseg_mm.engine.benchmark import paired_ratios
+    out = paired_ratios([2.0, 9.0, 3.0], [1.0, 3.0, 2.0])
+    assert out == dict(
+        train_ratio_median=2.0, train_ratio_min=1.5, train_ratio_max=3.0)
+    assert set(paired_ratios([1.0], [1.0], 'x')) == {
+        'x_median', 'x_min', 'x_max'
+    }

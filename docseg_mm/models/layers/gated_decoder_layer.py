@@ -25,19 +25,30 @@ class GatedCrossAttentionDecoderLayer(nn.Module):
         num_heads (int): Attention heads. Defaults to 8.
         ffn_dims (int): Hidden channels of the FFN. Defaults to 2048.
         dropout (float): Dropout. Defaults to 0.1.
+        cross_attn_dropout (float, optional): Dropout of the cross-attention
+            probabilities. Defaults to None (``dropout``, as the original).
+            Another value (e.g. 0.0, which skips drawing a random mask over
+            every query and key of the stride-4 level) is an approximation
+            for speed, NOT the original model.
     """
 
     def __init__(self,
                  embed_dims: int = 256,
                  num_heads: int = 8,
                  ffn_dims: int = 2048,
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1,
+                 cross_attn_dropout: Optional[float] = None) -> None:
         super().__init__()
         self.num_heads = num_heads
+        if cross_attn_dropout is None:
+            cross_attn_dropout = dropout
         self.self_attn = nn.MultiheadAttention(
             embed_dims, num_heads, dropout=dropout, batch_first=True)
         self.multihead_attn = nn.MultiheadAttention(
-            embed_dims, num_heads, dropout=dropout, batch_first=True)
+            embed_dims,
+            num_heads,
+            dropout=cross_attn_dropout,
+            batch_first=True)
         self.linear1 = nn.Linear(embed_dims, ffn_dims)
         self.linear2 = nn.Linear(ffn_dims, embed_dims)
         self.norm1 = nn.LayerNorm(embed_dims)

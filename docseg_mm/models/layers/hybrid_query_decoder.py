@@ -7,8 +7,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from docseg_mm.registry import MODELS
-from ..utils.mask_dilation import dilate_resize
+from ..utils.mask_dilation import dilate_resize_levels
 from ..utils.query_selection import gather_queries, select_queries
+from ..utils.resize import resize_bilinear
 from ..utils.separable_roi_align import separable_roi_align
 from .docsam_mlp import DocSAMMLP, init_mlp_weights
 from .docsam_predictors import DotProductClassPredictor, QueryMaskPredictor
@@ -17,9 +18,10 @@ from .learnable_pos_embed import LearnablePositionEmbedding2d
 
 
 def _tokens(x: Tensor) -> Tensor:
-    """``(B, C, H, W)`` -> ``(B, H * W, C)`` tokens (row-major), contiguous
-    (a view for channels-last maps)."""
-    return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1, x.shape[1])
+    """``(B, C, H, W)`` -> ``(B, H * W, C)`` tokens (row-major): a view, for
+    NCHW and channels-last maps alike (the attention reads either layout
+    without copying)."""
+    return x.flatten(2).transpose(1, 2)
 
 
 @MODELS.register_module()
@@ -55,6 +57,15 @@ class HybridQueryDecoder(nn.Module):
             selection. Defaults to the original's values.
         num_groups (int, optional): GroupNorm groups of the mask heads.
             Defaults to ``min(32, embed_dims)``.
+        roi_sampling_ratio (int): RoI-align sampling points per bin and
+            axis; -1 = adaptive (``ceil(RoI size / roi_size)``, the
+            original's). Defaults to -1. A fixed ratio (e.g. 2) is an
+            approximation for speed, NOT the original model: large boxes on
+            the stride-4 map are then read at fewer points.
+        cross_attn_dropout (float, optional): Dropout of the masked
+            cross-attention probabilities. Defaults to None (``dropout``, as
+            the original); another value (e.g. 0.0) is an approximation for
+            speed, NOT the original model.
         channels_last (bool): Run the mask predictors' stride-4
             convolutions in channels-last memory format (same values up to
             float rounding). Defaults to False.
@@ -80,9 +91,12 @@ class HybridQueryDecoder(nn.Module):
                  query_selection: Optional[dict] = dict(
                      score_thr=0.01, min_num=100, max_num=900, nms_iou=0.9),
                  num_groups: Optional[int] = None,
+                 roi_sampling_ratio: int = -1,
+                 cross_attn_dropout: Optional[float] = None,
                  channels_last: bool = False,
                  faithful: bool = False) -> None:
         super().__init__()
+        self.roi_sampling_ratio = roi_sampling_ratio
         self.channels_last = channels_last
         self.embed_dims = embed_dims
         self.num_stages = num_stages
@@ -111,7 +125,8 @@ class HybridQueryDecoder(nn.Module):
             embed_dims, embed_dims, embed_dims)
         self.decoder_layers = nn.ModuleList(
             HybridQueryDecoderLayer(embed_dims, num_heads, ffn_dims,
-                                    num_levels, dropout, faithful)
+                                    num_levels, dropout, faithful,
+                                    cross_attn_dropout)
             for _ in range(num_stages))
         self.semantic_mask_predictor = QueryMaskPredictor(
             embed_dims, num_groups)
@@ -171,7 +186,7 @@ class HybridQueryDecoder(nn.Module):
                 rois,
                 self.roi_size,
                 1.0 / self._level_stride(level),
-                sampling_ratio=-1,
+                sampling_ratio=self.roi_sampling_ratio,
                 aligned=False)
             if level == last:
                 r, pos_r = r.split(fine_with_pos.shape[1] // 2, 1)
@@ -205,17 +220,15 @@ class HybridQueryDecoder(nn.Module):
             1, H_l * W_l)`` without mask logits); they broadcast over the
             heads.
         """
+        if mask_logits is None:
+            return [pad[:, None, None, :] for pad in padding_masks]
         masks = []
-        for (h, w), pad in zip(level_sizes, padding_masks):
-            pad = pad[:, None, None, :]
-            if mask_logits is None:
-                masks.append(pad)
-                continue
-            with torch.no_grad():
-                m = dilate_resize(mask_logits.detach(), (h, w))
+        with torch.no_grad():
+            dilated = dilate_resize_levels(mask_logits.detach(), level_sizes)
+            for m, pad in zip(dilated, padding_masks):
                 blocked = (m.sigmoid() < 0.5).flatten(2)
                 blocked &= ~blocked.all(-1, keepdim=True)
-                masks.append(blocked[:, None] | pad)
+                masks.append(blocked[:, None] | pad[:, None, None, :])
         return masks
 
     def _selection_thr(self, idx: int) -> float:
@@ -275,8 +288,7 @@ class HybridQueryDecoder(nn.Module):
             [], []
         for feat in feats:
             h, w = feat.shape[-2:]
-            pos = F.interpolate(
-                image_pos, (h, w), mode='bilinear', align_corners=False)
+            pos = resize_bilinear(image_pos, (h, w))
             level = feat + pos  # what cross-attention and RoI pooling read
             memory = _tokens(level)
             level_maps.append(level)

@@ -34,6 +34,10 @@ class HybridQueryDecoderLayer(nn.Module):
         dropout (float): Dropout. Defaults to 0.1.
         faithful (bool): Build the bias-free query-fusion layers of the
             original (see :class:`QueryFusionLayer`). Defaults to False.
+        cross_attn_dropout (float, optional): Dropout of the masked
+            cross-attention probabilities (see
+            :class:`GatedCrossAttentionDecoderLayer`). Defaults to None
+            (``dropout``, as the original).
     """
 
     def __init__(self,
@@ -42,7 +46,8 @@ class HybridQueryDecoderLayer(nn.Module):
                  ffn_dims: int = 2048,
                  num_levels: int = 4,
                  dropout: float = 0.1,
-                 faithful: bool = False) -> None:
+                 faithful: bool = False,
+                 cross_attn_dropout: Optional[float] = None) -> None:
         super().__init__()
 
         def fusion() -> QueryFusionLayer:
@@ -52,7 +57,8 @@ class HybridQueryDecoderLayer(nn.Module):
         def decoders() -> nn.ModuleList:
             return nn.ModuleList(
                 GatedCrossAttentionDecoderLayer(embed_dims, num_heads,
-                                                ffn_dims, dropout)
+                                                ffn_dims, dropout,
+                                                cross_attn_dropout)
                 for _ in range(num_levels))
 
         self.query_fusion_encoder_1 = fusion()

@@ -3,7 +3,6 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmcv.ops import MultiScaleDeformableAttention
 from mmdet.utils import ConfigType, OptMultiConfig
@@ -13,13 +12,14 @@ from torch import Tensor
 from docseg_mm.registry import MODELS
 from ..layers.docsam_deformable_encoder import DocSAMDeformableEncoder
 from ..layers.learnable_pos_embed import LearnablePositionEmbedding2d
+from ..utils.resize import resize_bilinear
 from .fusion_module import MultiLevelFusion
 
 
 def _resize(x: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Bilinear resize with ``align_corners=False``."""
-    return F.interpolate(
-        x, size=tuple(size), mode='bilinear', align_corners=False)
+    """Bilinear resize with ``align_corners=False`` (identity at the same
+    size, see :func:`resize_bilinear`)."""
+    return resize_bilinear(x, size)
 
 
 @MODELS.register_module()

@@ -3,13 +3,13 @@ from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmdet.utils import ConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from docseg_mm.registry import MODELS
+from ..utils.resize import resize_bilinear
 
 SizeType = Tuple[int, int]  # (H, W)
 
@@ -93,8 +93,7 @@ class MultiLevelFusion(BaseModule):
                              f'got {len(feats)}')
         size = (int(out_size[0]), int(out_size[1]))
         resized = [
-            F.interpolate(
-                branch(x), size=size, mode='bilinear', align_corners=False)
+            resize_bilinear(branch(x), size)
             for x, branch in zip(feats, self.branches)
         ]
         fused = torch.cat(resized, dim=1)

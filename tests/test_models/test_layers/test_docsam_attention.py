@@ -88,8 +88,18 @@ def test_fold_is_chosen_for_few_queries(monkeypatch):
     query, key, value, blocked = make_inputs(q=4)  # 4 * 4 heads <= 16
     many = make_inputs(q=5)  # 5 * 4 > 16
     with torch.no_grad():
-        masked_cross_attention(attn, query, key, value, blocked[:, None])
+        masked_cross_attention(
+            attn, query, key, value, blocked[:, None], backend='sdpa')
         assert calls == []  # folded: no per-head projections
+        masked_cross_attention(
+            attn,
+            many[0],
+            many[1],
+            many[2],
+            many[3][:, None],
+            backend='sdpa')
+        assert calls == [(B, H, 5, C // H)]
+        # the written-out backend (the CPU default) does not call it
         masked_cross_attention(attn, many[0], many[1], many[2], many[3][:,
                                                                         None])
     assert calls == [(B, H, 5, C // H)]
@@ -154,3 +164,108 @@ def test_folded_attention_dropout(monkeypatch):
             attn_mask=blocked.repeat_interleave(H, 0),
             need_weights=False)[0],
         atol=1e-3)
+
+
+def _layouts(x):
+    """The same ``(B, S, C)`` tokens as a contiguous tensor, as the view of
+    an NCHW map and as the view of a channels-last map (S = 4 x 5)."""
+    nchw = x.transpose(1, 2).reshape(B, C, 4, 5).contiguous()
+    cl = nchw.contiguous(memory_format=torch.channels_last)
+    return {
+        'tokens': x,
+        'nchw': nchw.flatten(2).transpose(1, 2),
+        'channels_last': cl.flatten(2).transpose(1, 2),
+    }
+
+
+@pytest.mark.parametrize('bias', [True, False])
+@pytest.mark.parametrize('layout', ['tokens', 'nchw', 'channels_last'])
+@pytest.mark.parametrize('fold', [False, True])
+def test_matmul_backend_equals_repeated_mask_attention(bias, layout, fold):
+    """The written-out path (and the folded one), on strided key / value
+    views, equals ``nn.MultiheadAttention`` with the ``(B * heads, Q, S)``
+    mask it replaces: values and the gradients of inputs and weights, in
+    float64."""
+    results = []
+    for new in (True, False):
+        attn = make_attn(bias).double()
+        query, key, value, blocked = (
+            t.double() if t.is_floating_point() else t
+            for t in make_inputs(q=5))
+        query.requires_grad_(True)
+        key.requires_grad_(True)
+        value.requires_grad_(True)
+        if new:
+            out = masked_cross_attention(
+                attn,
+                query,
+                _layouts(key)[layout],
+                _layouts(value)[layout],
+                blocked[:, None],
+                fold=fold,
+                backend='matmul')
+        else:
+            out = attn(
+                query,
+                key,
+                value,
+                attn_mask=blocked.repeat_interleave(H, 0),
+                need_weights=False)[0]
+        weight = torch.linspace(-1, 1, out.numel(), dtype=out.dtype)
+        (out * weight.view_as(out)).sum().backward()
+        results.append([out, query.grad, key.grad, value.grad] +
+                       [p.grad for p in attn.parameters()])
+    for a, b in zip(*results):
+        assert torch.allclose(a, b, atol=1e-10), (a - b).abs().max()
+
+
+def test_matmul_backend_equals_sdpa_float32():
+    attn = make_attn().eval()
+    query, key, value, blocked = make_inputs(q=5)
+    with torch.no_grad():
+        outs = [
+            masked_cross_attention(
+                attn,
+                query,
+                key,
+                value,
+                blocked[:, None],
+                fold=False,
+                backend=b) for b in ('matmul', 'sdpa')
+        ]
+    assert torch.allclose(outs[0], outs[1], atol=1e-5)
+    with pytest.raises(ValueError, match='backend'):
+        masked_cross_attention(attn, query, key, value, backend='flash')
+
+
+def test_matmul_backend_attention_dropout(monkeypatch):
+    """Train mode: the written-out path drops the attention probabilities
+    (fixed dropout mask) as the plain computation does."""
+    import docseg_mm.models.layers.docsam_attention as mod
+    attn = make_attn(dropout=0.5).train()
+    query, key, value, blocked = make_inputs(q=5)
+    gen = torch.Generator().manual_seed(3)
+    keep = (torch.rand(B, H, 5, S, generator=gen) > 0.5).float() * 2
+
+    def fixed_dropout(probs, p):
+        assert p == 0.5
+        return probs * keep
+
+    monkeypatch.setattr(mod, 'attention_dropout', fixed_dropout)
+    out = masked_cross_attention(
+        attn, query, key, value, blocked[:, None], fold=False,
+        backend='matmul')
+    e, d = C, C // H
+    w, b = attn.in_proj_weight, attn.in_proj_bias
+
+    def proj(x, i):
+        y = x @ w[i * e:(i + 1) * e].t() + b[i * e:(i + 1) * e]
+        return y.view(B, -1, H, d).transpose(1, 2)
+
+    scores = proj(query, 0) @ proj(key, 1).transpose(-1, -2) / d**0.5
+    mask = blocked[:, None].expand(B, H, 5, S)
+    probs = scores.masked_fill(mask, float('-inf')).softmax(-1)
+    probs = probs.masked_fill(mask.all(-1, keepdim=True), 0.0) * keep
+    ref = attn.out_proj(
+        (probs @ proj(value, 2)).transpose(1, 2).reshape(B, 5, e))
+    assert torch.allclose(out, ref, atol=1e-5)

@@ -237,6 +237,57 @@ def test_roi_features_one_call_equals_separate_calls(faithful, dtype):
         assert torch.allclose(a.grad, b.grad, atol=tol * 10), lvl
 
 
+def test_speed_options_are_off_by_default_and_do_what_they_say():
+    """``roi_sampling_ratio`` and ``cross_attn_dropout`` (non-faithful speed
+    options): the defaults are the original's (adaptive sampling, the
+    decoder dropout on the cross-attention); set, the RoI features are
+    torchvision's at that fixed ratio and only the cross-attention
+    dropout changes."""
+    dec = tiny_decoder(False, False)
+    assert dec.roi_sampling_ratio == -1
+    for layer in dec.decoder_layers:
+        for branch in (layer.instance_decoder, layer.semantic_decoder):
+            assert all(d.multihead_attn.dropout == 0.1 for d in branch)
+    torch.manual_seed(0)
+    fast = HybridQueryDecoder(
+        embed_dims=C,
+        num_stages=2,
+        num_heads=HEADS,
+        ffn_dims=32,
+        dropout=0.1,
+        roi_size=2,
+        pos_table_size=16,
+        num_groups=4,
+        roi_sampling_ratio=2,
+        cross_attn_dropout=0.0).double()
+    layer = fast.decoder_layers[0]
+    assert layer.instance_decoder[3].multihead_attn.dropout == 0.0
+    assert layer.semantic_decoder[0].multihead_attn.dropout == 0.0
+    assert layer.instance_decoder[3].self_attn.dropout == 0.1
+    assert layer.query_fusion_encoder_1.self_attn.dropout == 0.1
+
+    feats, _, _, _, _, boxes, _, _ = decoder_inputs(seed=4)
+    boxes = boxes * 3  # large boxes: adaptive sampling would use > 2
+    mask_pos = torch.randn_like(feats[-1])
+    with torch.no_grad():
+        roi_feat, pos = fast._roi_features(
+            feats, torch.cat([feats[-1], mask_pos], 1), boxes)
+        rois = list(boxes.unbind(0))
+        pooled = [
+            fast.bbox_feat_projection[lvl](roi_align(
+                f, rois, 2, 1 / 4 / 2**(3 - lvl), 2,
+                False).reshape(2, 10, -1)) for lvl, f in enumerate(feats)
+        ]
+        ref = fast.multiscale_feat_fusion(torch.cat(pooled, -1))
+        ref_pos = fast.instance_posi_feat_projection(
+            roi_align(mask_pos, rois, 2, 1 / 4, 2, False).reshape(2, 10, -1))
+        adaptive = fast.bbox_feat_projection[3](roi_align(
+            feats[3], rois, 2, 1 / 4, -1, False).reshape(2, 10, -1))
+    assert torch.allclose(roi_feat, ref, atol=1e-12)
+    assert torch.allclose(pos, ref_pos, atol=1e-12)
+    assert not torch.allclose(pooled[3], adaptive, atol=1e-3)
+
+
 # ---------------------------------------------------------------------------
 # a whole tiny DocSAM
 # ---------------------------------------------------------------------------

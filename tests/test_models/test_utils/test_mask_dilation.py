@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from docseg_mm.models.utils.mask_dilation import dilate_resize
+from docseg_mm.models.utils.mask_dilation import (dilate_resize,
+                                                   dilate_resize_levels)
 from ..docsam_helpers import one_thread  # noqa: F401 (autouse fixture)
 
 
@@ -37,3 +38,28 @@ def test_equals_max_pool_then_bilinear(in_size, out_size):
     assert torch.equal(out.sigmoid() < 0.5, ref.sigmoid() < 0.5)
     # the corner pixel is dilated into the last output cell
     assert out[0, 0, -1, -1] > 0
+
+
+@pytest.mark.parametrize('in_size,sizes', [
+    ((80, 80), [(10, 10), (20, 20), (40, 40), (80, 80)]),  # DocSAM levels
+    ((96, 64), [(12, 8), (24, 16), (48, 32), (96, 64)]),
+    ((48, 72), [(8, 12), (16, 24), (48, 72)]),  # s = 6: radius 3 from 2
+    ((75, 63), [(10, 8), (19, 16), (38, 32), (75, 63)]),  # general path
+    ((5, 7), [(5, 7)]),
+    ((8, 4), [(1, 1), (2, 1), (4, 2), (8, 4)]),  # windows past the map
+])
+def test_levels_share_row_maxima_bit_for_bit(in_size, sizes):
+    """``dilate_resize_levels`` (maxima by doubling, rows shared between
+    levels) equals the max-pool + bilinear computation of every level."""
+    gen = torch.Generator().manual_seed(sum(in_size))
+    x = torch.randn(2, 5, *in_size, generator=gen) * 4
+    x[1, 2] = -7.
+    x[1, 2, 0, -1] = 3.  # one positive pixel in a corner
+    x[1, 3] = -7.
+    x[1, 3, in_size[0] // 2, 0] = 1.  # one on the left border
+    outs = dilate_resize_levels(x, sizes)
+    assert len(outs) == len(sizes)
+    for out, size in zip(outs, sizes):
+        ref = old_dilate_resize(x, size)
+        assert torch.equal(out, ref), (size, (out - ref).abs().max())
+        assert out[1, 2, 0, -1] > 0  # the corner pixel reaches its cell
