@@ -7,7 +7,10 @@ resident set size sampled during each phase, on GPU it is
 ``torch.cuda.max_memory_allocated``. With ``interleave=True`` the training
 steps of several configs alternate (config 1, 2, ..., then the reverse order,
 step after step), so that a machine shared with other jobs slows both sides
-alike; peak training memory is then not measured.
+alike, and each config gets ``train_step_ratio_paired``: the median over the
+rounds of its step time over the first config's step time in the same round
+(a load change between rounds cancels out); peak training memory is then not
+measured.
 """
 import statistics
 import tempfile
@@ -208,8 +211,9 @@ def run_benchmarks(cfgs: Sequence[Config],
         infer_images (int): Measured inference images (batch size 1).
         warmup (int): Untimed steps before each phase.
         device (str): ``'cpu'`` or ``'cuda'``.
-        interleave (bool): Alternate the configs' training steps.
-            Defaults to False.
+        interleave (bool): Alternate the configs' training steps and add
+            ``train_step_ratio_paired`` (median of the per-round step-time
+            ratios to the first config). Defaults to False.
 
     Returns:
         list[dict]: Measurements per config.
@@ -226,7 +230,10 @@ def run_benchmarks(cfgs: Sequence[Config],
                 s.step(record=i >= warmup)
         for cfg, runner, s in zip(cfgs, runners, steps):
             results = benchmark(cfg, 0, infer_images, warmup, device, runner)
-            results.update(s.results(), interleaved=True)
+            paired = statistics.median(
+                t / t0 for t, t0 in zip(s.times, steps[0].times))
+            results.update(s.results(), interleaved=True,
+                           train_step_ratio_paired=paired)
             rows.append(results)
     else:
         for cfg in cfgs:
