@@ -7,7 +7,11 @@ resident set size sampled during each phase, on GPU it is
 ``torch.cuda.max_memory_allocated``. With ``interleave=True`` the training
 steps of several configs alternate (config 1, 2, ..., then the reverse order,
 step after step), so that a machine shared with other jobs slows both sides
-alike; peak training memory is then not measured.
+alike, and each config gets ``train_ratio_median`` (``_min``, ``_max``): the
+median over the rounds of its step time over the first config's step time in
+the same round (a load change between rounds cancels out; ``train_cpu_ratio_*``
+the same from CPU time); peak training memory is then not
+measured.
 """
 import statistics
 import tempfile
@@ -256,8 +260,9 @@ def run_benchmarks(cfgs: Sequence[Config],
         infer_images (int): Measured inference images (batch size 1).
         warmup (int): Untimed steps before each phase.
         device (str): ``'cpu'`` or ``'cuda'``.
-        interleave (bool): Alternate the configs' training steps.
-            Defaults to False.
+        interleave (bool): Alternate the configs' training steps and add
+            ``train_ratio_*`` / ``train_cpu_ratio_*`` (median, min, max of
+            the per-round step-time ratios to the first config). Defaults to False.
 
     Returns:
         list[dict]: Measurements per config.

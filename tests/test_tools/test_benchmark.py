@@ -86,3 +86,29 @@ def test_paired_ratios():
     assert set(paired_ratios([1.0], [1.0], 'x')) == {
         'x_median', 'x_min', 'x_max'
     }
+
+
+def test_benchmark_interleaved_paired_ratio(tiny_config, monkeypatch):
+    """``train_ratio_median`` is the median of the per-round ratios
+    (here 3, 2, 4 -> 3), not the ratio of the medians (12 / 3 = 4)."""
+    from docseg_mm.engine import benchmark as tool
+    from docseg_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    # calls in the order of the interleaved steps: warm-up round (1, 2),
+    # then rounds (2, 1), (1, 2), (2, 1)
+    clock = iter([1., 1., 12., 4., 3., 6., 12., 3.])
+
+    def fake_timed(fn, device):
+        fn()
+        return next(clock)
+
+    monkeypatch.setattr(tool, 'timed', fake_timed)
+    monkeypatch.chdir(REPO)
+    cfgs = tool.load_configs([tiny_config, tiny_config])
+    rows = tool.run_benchmarks(cfgs, train_iters=3, infer_images=0,
+                               warmup=1, device='cpu', interleave=True)
+    # config 1: 4, 3, 3 -> median 3; config 2: 12, 6, 12 -> median 12;
+    # per round: 12 / 4, 6 / 3, 12 / 3
+    assert rows[0]['train_step_s'] == 3. and rows[1]['train_step_s'] == 12.
+    assert rows[0]['train_ratio_median'] == 1.
+    assert rows[1]['train_ratio_median'] == 3.

@@ -9,8 +9,10 @@ With several configs, they are measured one after the other in the same
 process and the table adds each one's ratio to the first config. With
 ``--interleave`` their training steps alternate instead (config 1, 2, ..., then
 the reverse order, step after step), so that a machine shared with other jobs
-slows both sides alike; peak training memory is then not measured (the models
-live in one process): measure it in a run without ``--interleave``.
+slows both sides alike, and the table adds ``train_ratio_median`` (min, max),
+the median over the rounds of each config's step time over the first one's in
+the same round (``train_cpu_ratio_*`` from CPU time); peak training memory is then not measured (the models live in one
+process): measure it in a run without ``--interleave``.
 
 Example:
     python tools/analysis_tools/benchmark.py CONFIG --train-iters 10 \

@@ -17,16 +17,20 @@ def _shifted(x: Tensor, dilations: Sequence[int],
 
     For every dilation ``d`` and offset ``(dy, dx)`` the yielded map holds,
     at pixel ``(i, j)``, the value of ``x`` at ``(i + dy * d, j + dx * d)``
-    clamped to the image.
+    clamped to the image. One replicate padding by the largest dilation
+    serves all dilations (a replicate-padded value is the clamped one
+    whatever the pad width): the same values as one padding per dilation,
+    with one copy of ``x`` instead of ``len(dilations)``.
     """
     h, w = x.shape[-2:]
+    m = max(dilations)
+    pad = F.pad(x, [m] * 4, mode='replicate')
+    offsets = _OFFSETS[:4] + ((0, 0), ) + _OFFSETS[4:] \
+        if with_centre else _OFFSETS
     for d in dilations:
-        pad = F.pad(x, [d] * 4, mode='replicate')
-        offsets = _OFFSETS[:4] + ((0, 0), ) + _OFFSETS[4:] \
-            if with_centre else _OFFSETS
         for dy, dx in offsets:
-            yield pad[..., d + dy * d:d + dy * d + h,
-                      d + dx * d:d + dx * d + w]
+            yield pad[..., m + dy * d:m + dy * d + h,
+                      m + dx * d:m + dx * d + w]
 
 
 def pamr_affinity(image: Tensor, dilations: Sequence[int]) -> Tensor:

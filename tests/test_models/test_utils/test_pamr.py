@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from docseg_mm.models.utils import pamr
@@ -44,14 +45,17 @@ def _pamr_loop(img, mask, dilations, num_iter):
     return mask
 
 
-def test_pamr_matches_brute_force():
+@pytest.mark.parametrize('dilations', [(1, 2), (1, 3, 8)])
+def test_pamr_matches_brute_force(dilations):
+    # (1, 3, 8): the small dilations read a padding made for 8, wider than
+    # the image
     rng = np.random.default_rng(0)
     img = rng.random((3, 6, 7))
     img[:, :, 4:] += 1.0  # an edge the affinities must respect
     mask = rng.random((2, 6, 7))
-    expected = _pamr_loop(img, mask, (1, 2), 3)
+    expected = _pamr_loop(img, mask, dilations, 3)
     out = pamr(torch.from_numpy(img)[None], torch.from_numpy(mask)[None],
-               num_iter=3, dilations=(1, 2))[0].numpy()
+               num_iter=3, dilations=dilations)[0].numpy()
     np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12)
 
 
