@@ -123,6 +123,24 @@ def test_gradients_equal_folded_and_plain():
         assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
 
 
+def dropped_reference(attn, query, key, value, blocked, keep):
+    """Masked attention written out per head with plain products, the
+    probabilities multiplied by a fixed dropout mask ``keep``."""
+    e, d = C, C // H
+    w, b = attn.in_proj_weight, attn.in_proj_bias
+
+    def proj(x, i):
+        y = x @ w[i * e:(i + 1) * e].t() + b[i * e:(i + 1) * e]
+        return y.view(B, -1, H, d).transpose(1, 2)
+
+    scores = proj(query, 0) @ proj(key, 1).transpose(-1, -2) / d**0.5
+    mask = blocked[:, None].expand_as(scores)
+    probs = scores.masked_fill(mask, float('-inf')).softmax(-1)
+    probs = probs.masked_fill(mask.all(-1, keepdim=True), 0.0) * keep
+    out = (probs @ proj(value, 2)).transpose(1, 2)
+    return attn.out_proj(out.reshape(B, query.shape[1], e))
+
+
 def test_folded_attention_dropout(monkeypatch):
     """Train mode: the folded path drops attention probabilities like the
     plain computation (the value bias is weighted by the dropped row
@@ -141,19 +159,7 @@ def test_folded_attention_dropout(monkeypatch):
     out = masked_cross_attention(
         attn, query, key, value, blocked[:, None], fold=True)
     # plain: per-head projections, the same dropped probabilities
-    e, d = C, C // H
-    w, b = attn.in_proj_weight, attn.in_proj_bias
-
-    def proj(x, i):
-        y = x @ w[i * e:(i + 1) * e].t() + b[i * e:(i + 1) * e]
-        return y.view(B, -1, H, d).transpose(1, 2)
-
-    scores = proj(query, 0) @ proj(key, 1).transpose(-1, -2) / d**0.5
-    mask = blocked[:, None].expand(B, H, Q, S)
-    probs = scores.masked_fill(mask, float('-inf')).softmax(-1)
-    probs = probs.masked_fill(mask.all(-1, keepdim=True), 0.0) * keep
-    ref = (probs @ proj(value, 2)).transpose(1, 2).reshape(B, Q, e)
-    ref = attn.out_proj(ref)
+    ref = dropped_reference(attn, query, key, value, blocked, keep)
     assert torch.allclose(out, ref, atol=1e-5)
     assert not torch.allclose(
         out,
@@ -255,17 +261,5 @@ def test_matmul_backend_attention_dropout(monkeypatch):
     out = masked_cross_attention(
         attn, query, key, value, blocked[:, None], fold=False,
         backend='matmul')
-    e, d = C, C // H
-    w, b = attn.in_proj_weight, attn.in_proj_bias
-
-    def proj(x, i):
-        y = x @ w[i * e:(i + 1) * e].t() + b[i * e:(i + 1) * e]
-        return y.view(B, -1, H, d).transpose(1, 2)
-
-    scores = proj(query, 0) @ proj(key, 1).transpose(-1, -2) / d**0.5
-    mask = blocked[:, None].expand(B, H, 5, S)
-    probs = scores.masked_fill(mask, float('-inf')).softmax(-1)
-    probs = probs.masked_fill(mask.all(-1, keepdim=True), 0.0) * keep
-    ref = attn.out_proj(
-        (probs @ proj(value, 2)).transpose(1, 2).reshape(B, 5, e))
+    ref = dropped_reference(attn, query, key, value, blocked, keep)
     assert torch.allclose(out, ref, atol=1e-5)

@@ -43,7 +43,7 @@ def perturb(module, seed=0, scale=0.2):
     return module
 
 
-def tiny_decoder(faithful, selection, seed=0):
+def tiny_decoder(faithful, selection, seed=0, **kwargs):
     torch.manual_seed(seed)
     dec = HybridQueryDecoder(
         embed_dims=C,
@@ -58,7 +58,8 @@ def tiny_decoder(faithful, selection, seed=0):
         query_selection=(dict(
             score_thr=0.9, min_num=4, max_num=6, nms_iou=0.9)
                          if selection else None),
-        faithful=faithful)
+        faithful=faithful,
+        **kwargs)
     dec.init_weights()
     return perturb(dec, seed).double().eval()
 
@@ -248,18 +249,8 @@ def test_speed_options_are_off_by_default_and_do_what_they_say():
     for layer in dec.decoder_layers:
         for branch in (layer.instance_decoder, layer.semantic_decoder):
             assert all(d.multihead_attn.dropout == 0.1 for d in branch)
-    torch.manual_seed(0)
-    fast = HybridQueryDecoder(
-        embed_dims=C,
-        num_stages=2,
-        num_heads=HEADS,
-        ffn_dims=32,
-        dropout=0.1,
-        roi_size=2,
-        pos_table_size=16,
-        num_groups=4,
-        roi_sampling_ratio=2,
-        cross_attn_dropout=0.0).double()
+    fast = tiny_decoder(
+        False, False, roi_sampling_ratio=2, cross_attn_dropout=0.0)
     layer = fast.decoder_layers[0]
     assert layer.instance_decoder[3].multihead_attn.dropout == 0.0
     assert layer.semantic_decoder[0].multihead_attn.dropout == 0.0
