@@ -10,8 +10,7 @@ step after step), so that a machine shared with other jobs slows both sides
 alike, and each config gets ``train_ratio_median`` (``_min``, ``_max``): the
 median over the rounds of its step time over the first config's step time in
 the same round (a load change between rounds cancels out; ``train_cpu_ratio_*``
-the same from CPU time); peak training memory is then not
-measured.
+the same from CPU time); peak training memory is then not measured.
 """
 import statistics
 import tempfile
@@ -181,7 +180,6 @@ def paired_ratios(times: Sequence[float],
     Args:
         times (Sequence[float]): Step times of a config.
         reference (Sequence[float]): Step times of the first config.
-
         prefix (str): Key prefix. Defaults to ``'train_ratio'``.
 
     Returns:
@@ -262,7 +260,8 @@ def run_benchmarks(cfgs: Sequence[Config],
         device (str): ``'cpu'`` or ``'cuda'``.
         interleave (bool): Alternate the configs' training steps and add
             ``train_ratio_*`` / ``train_cpu_ratio_*`` (median, min, max of
-            the per-round step-time ratios to the first config). Defaults to False.
+            the per-round step-time ratios to the first config).
+            Defaults to False.
 
     Returns:
         list[dict]: Measurements per config.

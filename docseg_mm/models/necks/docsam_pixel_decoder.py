@@ -16,12 +16,6 @@ from ..utils.resize import resize_bilinear
 from .fusion_module import MultiLevelFusion
 
 
-def _resize(x: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Bilinear resize with ``align_corners=False`` (identity at the same
-    size, see :func:`resize_bilinear`)."""
-    return resize_bilinear(x, size)
-
-
 @MODELS.register_module()
 class DocSAMPixelDecoder(BaseModule):
     """Pixel decoder of DocSAM, usable as an mmdet neck.
@@ -218,7 +212,7 @@ class DocSAMPixelDecoder(BaseModule):
         for level, x in enumerate(encoder_inputs):
             proj = self.input_projections[level](x)
             size = tuple(proj.shape[-2:])
-            level_pos = _resize(pos, size).flatten(2).transpose(1, 2)
+            level_pos = resize_bilinear(pos, size).flatten(2).transpose(1, 2)
             queries.append(proj.flatten(2).transpose(1, 2))
             query_pos.append(level_pos + self.level_embed[level])
             shapes.append(size)
@@ -235,7 +229,7 @@ class DocSAMPixelDecoder(BaseModule):
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             lateral = self.lateral_convolutions[idx](x)
-            merged = lateral + _resize(outs[-1], lateral.shape[-2:])
+            merged = lateral + resize_bilinear(outs[-1], lateral.shape[-2:])
             outs.append(self.output_convolutions[idx](merged))
 
         mask_features = self.feat_merge(outs, fine_size)
