@@ -11,8 +11,9 @@ process and the table adds each one's ratio to the first config. With
 the reverse order, step after step), so that a machine shared with other jobs
 slows both sides alike, and the table adds ``train_ratio_median`` (min, max),
 the median over the rounds of each config's step time over the first one's in
-the same round (``train_cpu_ratio_*`` from CPU time); peak training memory is then not measured (the models live in one
-process): measure it in a run without ``--interleave``.
+the same round (``train_cpu_ratio_*`` from CPU time); peak training memory is
+then not measured (the models live in one process): measure it in a run
+without ``--interleave``.
 
 Example:
     python tools/analysis_tools/benchmark.py CONFIG --train-iters 10 \

@@ -108,7 +108,7 @@ def dilate_resize_levels(logits: Tensor,
             outs.append(_window_max(cols, 1, -2))
             continue
         # output i reads rows / columns f*i + f/2 - 1 and f*i + f/2
-        # (bilinear weights exactly 1/2), see dilate_resize
+        # (bilinear weights exactly 1/2, see the docstring)
         cols = torch.cat(
             [cols[..., s // 2 - 1::s][..., :w], cols[..., s // 2::s][..., :w]],
             -1)

@@ -35,6 +35,17 @@ def make_inputs(seed=1, q=Q):
     return query, key, value, blocked
 
 
+def repeated_mask_attention(attn, query, key, value, blocked):
+    """The computation ``masked_cross_attention`` replaces: the module with
+    one ``(B * heads, Q, S)`` mask."""
+    return attn(
+        query,
+        key,
+        value,
+        attn_mask=blocked.repeat_interleave(H, 0),
+        need_weights=False)[0]
+
+
 @pytest.mark.parametrize('bias', [True, False])
 @pytest.mark.parametrize('fold', [False, True])
 def test_equals_multihead_attention_with_repeated_masks(bias, fold):
@@ -43,13 +54,7 @@ def test_equals_multihead_attention_with_repeated_masks(bias, fold):
     with torch.no_grad():
         out = masked_cross_attention(
             attn, query, key, value, blocked[:, None], fold=fold)
-        # the old computation: one (B * heads, Q, S) mask
-        old = attn(
-            query,
-            key,
-            value,
-            attn_mask=blocked.repeat_interleave(H, 0),
-            need_weights=False)[0]
+        old = repeated_mask_attention(attn, query, key, value, blocked)
         ref = ref_mha(
             query, key, value, attn, attn_mask=blocked.repeat_interleave(H, 0))
     assert torch.allclose(out, old, atol=1e-5)
@@ -163,12 +168,7 @@ def test_folded_attention_dropout(monkeypatch):
     assert torch.allclose(out, ref, atol=1e-5)
     assert not torch.allclose(
         out,
-        attn.eval()(
-            query,
-            key,
-            value,
-            attn_mask=blocked.repeat_interleave(H, 0),
-            need_weights=False)[0],
+        repeated_mask_attention(attn.eval(), query, key, value, blocked),
         atol=1e-3)
 
 
@@ -211,12 +211,7 @@ def test_matmul_backend_equals_repeated_mask_attention(bias, layout, fold):
                 fold=fold,
                 backend='matmul')
         else:
-            out = attn(
-                query,
-                key,
-                value,
-                attn_mask=blocked.repeat_interleave(H, 0),
-                need_weights=False)[0]
+            out = repeated_mask_attention(attn, query, key, value, blocked)
         weight = torch.linspace(-1, 1, out.numel(), dtype=out.dtype)
         (out * weight.view_as(out)).sum().backward()
         results.append([out, query.grad, key.grad, value.grad] +
